@@ -1,14 +1,14 @@
 package db
 
 import (
-	"context"
+	"database/sql"
 	"errors"
-	"io"
-	"time"
-)
+	"fmt"
+	"path/filepath"
+	"sync"
 
-// STUB: signatures are the contract; the bodies are being written.
-var errTODO = errors.New("db: not implemented yet")
+	"modernc.org/sqlite"
+)
 
 // Config says how to open a database.
 type Config struct {
@@ -33,60 +33,75 @@ func (c Config) Validate() error {
 
 // DB is one SQLite database: one long-lived write connection used only by
 // the apply path, and a read-only pool for local reads.
-type DB struct{}
+//
+// Concurrency: Apply and Checkpoint serialize on the write connection;
+// Query, ReadOnly, CopyTo, Ping and Stats use the read pool and never wait
+// for the writer. Restore and Close exclude everything else.
+type DB struct {
+	cfg Config
 
-// Open opens (creating if needed) the database at cfg.Path in WAL mode.
-func Open(cfg Config) (*DB, error) { return nil, errTODO }
+	// swap is held shared by every operation and exclusively by Restore
+	// and Close, which replace or drop the connections.
+	swap   sync.RWMutex
+	closed bool
 
-// Close closes every connection.
-func (d *DB) Close() error { return errTODO }
+	// wmu serializes use of the write connection.
+	wmu sync.Mutex
 
-// Apply runs req on the write connection in the given mode. It is called
-// only by the FSM, one entry at a time, with the entry's Env; statement
-// errors are returned inside the Results, the error is for failures of the
-// database itself.
-func (d *DB) Apply(ctx context.Context, req *Request, mode Mode, env Env) ([]Result, error) {
-	return nil, errTODO
+	wdrv   *sqlite.Driver // write driver: hook plus deterministic overrides
+	rdrv   *sqlite.Driver // read driver: hook only, real built-ins
+	states connStates
+	fenv   *funcEnv
+	helper *timeHelper
+
+	rw    *sql.DB
+	wconn *sql.Conn
+	ro    *sql.DB
 }
 
-// Query runs req's statements on a read-only connection; a write fails
-// with ErrQueryWrite in its slot.
-func (d *DB) Query(ctx context.Context, req *Request) ([]Result, error) { return nil, errTODO }
+// Open opens (creating if needed) the database at cfg.Path in WAL mode. A
+// MaxReadConns below 1 means the default.
+func Open(cfg Config) (*DB, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxReadConns < 1 {
+		cfg.MaxReadConns = DefaultConfig().MaxReadConns
+	}
+	abs, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("db path %s: %w", cfg.Path, err)
+	}
+	cfg.Path = abs
+	helper, err := newTimeHelper()
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{cfg: cfg, wdrv: &sqlite.Driver{}, rdrv: &sqlite.Driver{}, helper: helper}
+	d.fenv = newFuncEnv(helper)
+	if err := registerOverrides(d.wdrv, d.fenv); err != nil {
+		helper.close()
+		return nil, err
+	}
+	d.wdrv.RegisterConnectionHook(d.hook(d.writePragmas()))
+	d.rdrv.RegisterConnectionHook(d.hook(d.readPragmas()))
+	if err := d.openConns(); err != nil {
+		helper.close()
+		return nil, err
+	}
+	return d, nil
+}
 
-// ReadOnly reports whether every statement is read-only in the sense of
-// sqlite3_stmt_readonly; a statement that cannot be prepared counts as a
-// write (so it goes through the log, where its error surfaces).
-func (d *DB) ReadOnly(ctx context.Context, stmts []Statement) (bool, error) { return false, errTODO }
+// Path is the database file.
+func (d *DB) Path() string { return d.cfg.Path }
 
-// CheckRequest rejects a request containing a disallowed PRAGMA
-// (ErrDisallowedPragma) or an unsupported parameter (ErrUnsupportedType).
-func CheckRequest(req *Request) error { return errTODO }
-
-// Rewrite shows how a statement's RANDOM(), RANDOMBLOB(N) and 'now'
-// calls become literals (for /db/sql).
-func Rewrite(sql string, noRandom, noTime bool) (string, error) { return "", errTODO }
-
-// Ping runs SELECT 1 on a read connection.
-func (d *DB) Ping(ctx context.Context) error { return errTODO }
-
-// CopyTo writes a consistent copy of the database to path without blocking
-// the writer for the duration of the copy.
-func (d *DB) CopyTo(ctx context.Context, path string) error { return errTODO }
-
-// Restore replaces the database with the SQLite file at path (moved into
-// place) and reopens every connection.
-func (d *DB) Restore(path string) error { return errTODO }
-
-// Checkpoint copies the WAL into the main file and truncates it.
-func (d *DB) Checkpoint(ctx context.Context) error { return errTODO }
-
-// WALSize is the size in bytes of the WAL file.
-func (d *DB) WALSize() (int64, error) { return 0, errTODO }
-
-// Stats is the "sqlite3" document of /status.
-func (d *DB) Stats() (map[string]any, error) { return nil, errTODO }
-
-// Dump writes the database as SQL text (for backups, a later issue).
-func (d *DB) Dump(ctx context.Context, w io.Writer, tables []string) error { return errTODO }
-
-var _ = time.Second
+// Close closes every connection. Later calls return ErrClosed.
+func (d *DB) Close() error {
+	d.swap.Lock()
+	defer d.swap.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return errors.Join(d.closeConns(), d.helper.close())
+}

@@ -13,4 +13,10 @@ var (
 	ErrUnsupportedType = errors.New("unsupported type")
 	// ErrClosed is returned by a DB that has been closed.
 	ErrClosed = errors.New("db: closed")
+	// ErrNotSQLite rejects a Restore from a file that is not a SQLite
+	// database.
+	ErrNotSQLite = errors.New("db: not a SQLite database")
+	// ErrCheckpointBusy means a checkpoint could not complete because
+	// readers held the WAL; it is safe to retry.
+	ErrCheckpointBusy = errors.New("db: checkpoint incomplete, database busy")
 )

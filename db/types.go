@@ -7,7 +7,7 @@ import "time"
 // (SQLite binds it to :Name, @Name or $Name).
 //
 // Value is one of: nil, int64, float64, string, []byte or bool (bound as
-// 1/0). Any other type is refused by Validate.
+// 1/0). Any other type is refused by CheckRequest.
 type Parameter struct {
 	Name  string
 	Value any

@@ -1,0 +1,154 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// sqliteHeader starts every SQLite database file.
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// CopyTo writes a consistent copy of the database to path without blocking
+// the writer for the duration of the copy: VACUUM INTO on a read
+// connection reads one WAL snapshot. An existing file at path is replaced.
+// The copy is compact and in rollback-journal (DELETE) mode.
+func (d *DB) CopyTo(ctx context.Context, path string) error {
+	if err := d.begin(); err != nil {
+		return err
+	}
+	defer d.swap.RUnlock()
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("copy database to %s: %w", path, err)
+	}
+	conn, err := d.ro.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("read connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("copy database to %s: %s", path, errorText(err, "timeout"))
+	}
+	return nil
+}
+
+// Restore replaces the database with the SQLite file at path (moved into
+// place) and reopens every connection. New reads and writes wait until it
+// is done. If reopening fails the DB is left closed.
+func (d *DB) Restore(path string) error {
+	if err := checkHeader(path); err != nil {
+		return err
+	}
+	d.swap.Lock()
+	defer d.swap.Unlock()
+	if d.closed {
+		return ErrClosed
+	}
+	if err := d.closeConns(); err != nil {
+		d.closed = true
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := d.replaceFile(path); err != nil {
+		d.closed = true
+		return err
+	}
+	if err := d.openConns(); err != nil {
+		d.closed = true
+		return fmt.Errorf("restore: %w", err)
+	}
+	return nil
+}
+
+// checkHeader refuses a file that is not a SQLite database.
+func checkHeader(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("restore from %s: %w", path, err)
+	}
+	defer f.Close()
+	b := make([]byte, len(sqliteHeader))
+	if _, err := io.ReadFull(f, b); err != nil || !bytes.Equal(b, sqliteHeader) {
+		return fmt.Errorf("restore from %s: %w", path, ErrNotSQLite)
+	}
+	return nil
+}
+
+// replaceFile drops the old database's WAL and shared-memory files and
+// moves path into place (copying if a rename is impossible).
+func (d *DB) replaceFile(path string) error {
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if err := os.Remove(d.cfg.Path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restore: remove %s: %w", d.cfg.Path+suffix, err)
+		}
+	}
+	if err := os.Rename(path, d.cfg.Path); err == nil {
+		return nil
+	}
+	if err := copyFile(path, d.cfg.Path); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	return os.Remove(path)
+}
+
+// copyFile writes src to a temporary file beside dst and renames it over
+// dst, so dst is never half written.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	defer in.Close()
+	tmp := dst + ".restore"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("copy to %s: %w", tmp, err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s to %s: %w", src, tmp, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("copy to %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("copy to %s: %w", dst, err)
+	}
+	return nil
+}
+
+// Checkpoint copies the WAL into the main file and truncates it. It fails
+// with ErrCheckpointBusy when readers kept it from completing within the
+// busy timeout.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	if err := d.begin(); err != nil {
+		return err
+	}
+	defer d.swap.RUnlock()
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	var busy, logFrames, done int64
+	row := d.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	if err := row.Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("checkpoint %s: %s", d.cfg.Path, errorText(err, "timeout"))
+	}
+	if busy != 0 {
+		return fmt.Errorf("checkpoint %s: %w", d.cfg.Path, ErrCheckpointBusy)
+	}
+	return nil
+}
+
+// WALSize is the size in bytes of the WAL file (0 when there is none).
+func (d *DB) WALSize() (int64, error) {
+	fi, err := os.Stat(d.cfg.Path + "-wal")
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("wal size: %w", err)
+	}
+	return fi.Size(), nil
+}

@@ -1,0 +1,136 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"modernc.org/sqlite"
+)
+
+// Connection settings (API.md §1.7 reports them). synchronous is OFF
+// because the Raft log, not the SQLite file, is the durable record.
+const (
+	busyTimeoutMS    = 5000
+	readAutoCkpt     = 1000
+	writeAutoCkpt    = 0 // the store checkpoints after snapshots
+	synchronousLevel = 0
+)
+
+// connector opens connections of a private driver, so that its functions
+// and hooks apply to this database's connections only.
+type connector struct {
+	drv *sqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.drv.Open(c.dsn)
+}
+
+func (c connector) Driver() driver.Driver { return c.drv }
+
+// fileURI is the SQLite URI of path (absolute) with the given query.
+func fileURI(path, query string) string {
+	return (&url.URL{Scheme: "file", Path: path, RawQuery: query}).String()
+}
+
+func (d *DB) commonPragmas() []string {
+	fk := 0
+	if d.cfg.FKConstraints {
+		fk = 1
+	}
+	return []string{
+		"PRAGMA busy_timeout=" + strconv.Itoa(busyTimeoutMS),
+		"PRAGMA foreign_keys=" + strconv.Itoa(fk),
+		"PRAGMA synchronous=" + strconv.Itoa(synchronousLevel),
+	}
+}
+
+func (d *DB) writePragmas() []string {
+	return append(d.commonPragmas(),
+		"PRAGMA journal_mode=WAL",
+		"PRAGMA wal_autocheckpoint="+strconv.Itoa(writeAutoCkpt))
+}
+
+func (d *DB) readPragmas() []string {
+	return append(d.commonPragmas(), "PRAGMA wal_autocheckpoint="+strconv.Itoa(readAutoCkpt))
+}
+
+// hook sets a new physical connection up: its PRAGMAs, then the authorizer
+// that classifies statements as reads or writes.
+func (d *DB) hook(pragmas []string) sqlite.ConnectionHookFn {
+	return func(c sqlite.ExecQuerierContext, _ string) error {
+		for _, p := range pragmas {
+			if _, err := c.ExecContext(context.Background(), p, nil); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		ar, ok := c.(sqlite.AuthorizerRegisterer)
+		if !ok {
+			return fmt.Errorf("connection %T has no authorizer", c)
+		}
+		return ar.RegisterAuthorizer(d.states.add(c).authorize)
+	}
+}
+
+// openConns opens the write connection (which creates the file and turns
+// WAL on) and then the read-only pool.
+func (d *DB) openConns() error {
+	ctx := context.Background()
+	d.rw = sql.OpenDB(connector{drv: d.wdrv, dsn: fileURI(d.cfg.Path, "")})
+	d.rw.SetMaxOpenConns(1)
+	d.rw.SetMaxIdleConns(1)
+	conn, err := d.rw.Conn(ctx)
+	if err != nil {
+		d.rw.Close()
+		return fmt.Errorf("open write connection %s: %w", d.cfg.Path, err)
+	}
+	d.wconn = conn
+	d.ro = sql.OpenDB(connector{drv: d.rdrv, dsn: fileURI(d.cfg.Path, "mode=ro")})
+	d.ro.SetMaxOpenConns(d.cfg.MaxReadConns)
+	d.ro.SetMaxIdleConns(d.cfg.MaxReadConns)
+	if err := d.ro.PingContext(ctx); err != nil {
+		return errors.Join(fmt.Errorf("open read connection %s: %w", d.cfg.Path, err), d.closeConns())
+	}
+	return nil
+}
+
+// closeConns closes the read pool, then the write connection: the last
+// connection to close checkpoints the WAL and removes it.
+func (d *DB) closeConns() error {
+	var errs []error
+	if d.ro != nil {
+		errs = append(errs, d.ro.Close())
+	}
+	if d.wconn != nil {
+		errs = append(errs, d.wconn.Close())
+	}
+	if d.rw != nil {
+		errs = append(errs, d.rw.Close())
+	}
+	d.ro, d.wconn, d.rw = nil, nil, nil
+	d.states.clear()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close %s: %w", d.cfg.Path, err)
+	}
+	return nil
+}
+
+// begin takes the shared lock every operation holds; the caller must call
+// d.swap.RUnlock when err is nil.
+func (d *DB) begin() error {
+	d.swap.RLock()
+	if d.closed {
+		d.swap.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}

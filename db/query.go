@@ -1,0 +1,79 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Query runs req's statements on a read-only connection; a write fails
+// with ErrQueryWrite in its slot.
+func (d *DB) Query(ctx context.Context, req *Request) ([]Result, error) {
+	if err := d.begin(); err != nil {
+		return nil, err
+	}
+	defer d.swap.RUnlock()
+	conn, err := d.ro.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read connection: %w", err)
+	}
+	defer conn.Close()
+	r := &runner{conn: conn, states: &d.states, req: req}
+	results := r.run(ctx, ModeQuery)
+	if mayOpenTx(req.Statements) {
+		// A user BEGIN/SAVEPOINT must not leave a pooled connection
+		// pinned to an old snapshot.
+		r.rollback()
+	}
+	return results, nil
+}
+
+// mayOpenTx reports statements that could leave a transaction open (an
+// over-approximation: any mention of BEGIN or SAVEPOINT).
+func mayOpenTx(stmts []Statement) bool {
+	for _, st := range stmts {
+		if containsFold(st.SQL, "BEGIN") || containsFold(st.SQL, "SAVEPOINT") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether sub (ASCII) occurs in s, ignoring case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadOnly reports whether every statement is read-only in the sense of
+// sqlite3_stmt_readonly; a statement that cannot be prepared counts as a
+// write (so it goes through the log, where its error surfaces). EXPLAIN
+// counts as a read.
+func (d *DB) ReadOnly(ctx context.Context, stmts []Statement) (bool, error) {
+	if err := d.begin(); err != nil {
+		return false, err
+	}
+	defer d.swap.RUnlock()
+	conn, err := d.ro.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read connection: %w", err)
+	}
+	defer conn.Close()
+	for _, st := range stmts {
+		if st.SQL == "" {
+			continue
+		}
+		cl, err := d.states.classify(conn, st.SQL)
+		if err != nil {
+			return false, err
+		}
+		if cl.write {
+			return false, nil
+		}
+	}
+	return true, nil
+}
