@@ -17,4 +17,19 @@ var (
 	ErrApplyTimeout = errors.New("timeout waiting for raft apply")
 	// ErrLeaderNotFound means no leader is known.
 	ErrLeaderNotFound = errors.New("leader not found")
+	// ErrFSMTimeout means a linearizable read timed out waiting for the
+	// FSM to apply its read index; the returned error reads
+	// "index N: timeout waiting for fsm".
+	ErrFSMTimeout = errors.New("timeout waiting for fsm")
+	// ErrNothingNewToSnapshot means a forced snapshot found nothing applied
+	// since the last one (/snapshot answers 204).
+	ErrNothingNewToSnapshot = errors.New("nothing new to snapshot")
+	// ErrBadCommand means a log entry is not a command this build can
+	// decode. The FSM panics on it: skipping it would let replicas diverge.
+	ErrBadCommand = errors.New("store: undecodable command")
+	// ErrNodeNotFound means a membership operation named an ID that is not
+	// in the Raft configuration.
+	ErrNodeNotFound = errors.New("node not found")
+	// ErrStepdownSelf means a leadership transfer named the current leader.
+	ErrStepdownSelf = errors.New("cannot transfer leadership to the current leader")
 )

@@ -1,0 +1,156 @@
+package snapshot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+const (
+	// Version is the format version Write produces.
+	Version = 1
+
+	magic      = "RDBSNAP"
+	headerSize = len(magic) + 1 + 8 + 8 + 8 // magic, version, index, term, payload length
+	sumSize    = sha256.Size
+	copyBuf    = 256 << 10
+)
+
+// Meta is what a snapshot says about itself: the index and term of the
+// last log entry applied to the database it holds. It travels inside the
+// stream because raft hands the FSM only a reader when it restores.
+type Meta struct {
+	Index uint64
+	Term  uint64
+}
+
+// Write streams the file at path to w as one snapshot: header (with meta),
+// file bytes, checksum. The file must not change while Write runs (callers
+// pass a private copy); a file that shrinks is reported as an error.
+func Write(w io.Writer, path string, meta Meta) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open snapshot source: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat snapshot source %s: %w", path, err)
+	}
+	size := fi.Size()
+	h := sha256.New()
+	mw := io.MultiWriter(w, h)
+	if _, err := mw.Write(encodeHeader(meta, uint64(size))); err != nil {
+		return fmt.Errorf("write snapshot header: %w", err)
+	}
+	n, err := io.CopyBuffer(mw, io.LimitReader(f, size), make([]byte, copyBuf))
+	if err != nil {
+		return fmt.Errorf("write snapshot payload: %w", err)
+	}
+	if n != size {
+		return fmt.Errorf("write snapshot payload: %s shrank from %d to %d bytes", path, size, n)
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("write snapshot checksum: %w", err)
+	}
+	return nil
+}
+
+// Read reads one snapshot from r into a new file at destPath, verifies it
+// and returns its meta. On any error, including ErrChecksum and
+// ErrTruncated, the partial file is removed. The file is synced before
+// Read returns.
+func Read(r io.Reader, destPath string) (Meta, error) {
+	hdr := make([]byte, headerSize)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return Meta{}, fmt.Errorf("read snapshot header: %w", readErr(err))
+	}
+	meta, size, err := decodeHeader(hdr)
+	if err != nil {
+		return Meta{}, err
+	}
+	if err := readFile(r, destPath, hdr, size); err != nil {
+		return Meta{}, err
+	}
+	return meta, nil
+}
+
+// readFile creates destPath from the payload, removing it on error.
+func readFile(r io.Reader, destPath string, hdr []byte, size int64) (err error) {
+	f, err := os.OpenFile(destPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("create snapshot destination: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close snapshot destination %s: %w", destPath, cerr)
+		}
+		if err != nil {
+			os.Remove(destPath)
+		}
+	}()
+	return readPayload(r, f, hdr, size)
+}
+
+// readPayload copies size bytes from r to f and checks the trailing sum,
+// which covers hdr and the payload.
+func readPayload(r io.Reader, f *os.File, hdr []byte, size int64) error {
+	h := sha256.New()
+	h.Write(hdr)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(r, size), make([]byte, copyBuf))
+	if err != nil {
+		return fmt.Errorf("read snapshot payload: %w", err)
+	}
+	if n != size {
+		return fmt.Errorf("read snapshot payload: got %d of %d bytes: %w", n, size, ErrTruncated)
+	}
+	sum := make([]byte, sumSize)
+	if _, err := io.ReadFull(r, sum); err != nil {
+		return fmt.Errorf("read snapshot checksum: %w", readErr(err))
+	}
+	if !bytes.Equal(sum, h.Sum(nil)) {
+		return ErrChecksum
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync snapshot destination: %w", err)
+	}
+	return nil
+}
+
+func encodeHeader(meta Meta, size uint64) []byte {
+	b := make([]byte, len(magic), headerSize)
+	copy(b, magic)
+	b = append(b, Version)
+	b = binary.BigEndian.AppendUint64(b, meta.Index)
+	b = binary.BigEndian.AppendUint64(b, meta.Term)
+	return binary.BigEndian.AppendUint64(b, size)
+}
+
+func decodeHeader(b []byte) (Meta, int64, error) {
+	if string(b[:len(magic)]) != magic {
+		return Meta{}, 0, ErrFormat
+	}
+	b = b[len(magic):]
+	if b[0] != Version {
+		return Meta{}, 0, fmt.Errorf("version %d: %w", b[0], ErrVersion)
+	}
+	meta := Meta{Index: binary.BigEndian.Uint64(b[1:]), Term: binary.BigEndian.Uint64(b[9:])}
+	size := binary.BigEndian.Uint64(b[17:])
+	if size > math.MaxInt64 {
+		return Meta{}, 0, fmt.Errorf("payload length %d: %w", size, ErrFormat)
+	}
+	return meta, int64(size), nil
+}
+
+// readErr turns the short-read errors of io.ReadFull into ErrTruncated.
+func readErr(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return ErrTruncated
+	}
+	return err
+}

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+
+	"github.com/rdb/rdb/db"
+)
+
+// commandVersion is the first byte of every log entry the store writes.
+// A change that old code cannot read must bump it; adding a map key does
+// not (decoders skip unknown keys and zero missing ones).
+const commandVersion byte = 1
+
+// commandType says what a log entry asks the FSM to do. Values are stored
+// in the log forever: append new ones, never renumber.
+type commandType uint8
+
+const (
+	// cmdExecute, cmdQuery and cmdRequest carry db requests
+	// from Execute, a strong Query and Request; each request says its mode.
+	cmdExecute commandType = 1
+	cmdQuery   commandType = 2
+	cmdRequest commandType = 3
+	// Reserved for later: load (replace the database), noop.
+)
+
+// command is the payload of one log entry. It holds a list of requests so
+// that group commit can pack concurrent requests into one entry without a
+// format change; today there is one per entry.
+type command struct {
+	Type     commandType      `codec:"t"`
+	Time     int64            `codec:"n"` // leader's clock, Unix ns: the entry's 'now'
+	Requests []commandRequest `codec:"r,omitempty"`
+}
+
+// commandRequest is a db.Request plus the mode to run it in.
+type commandRequest struct {
+	Statements  []commandStatement `codec:"s,omitempty"`
+	Mode        db.Mode            `codec:"m,omitempty"`
+	Transaction bool               `codec:"x,omitempty"`
+	Timeout     int64              `codec:"o,omitempty"` // ns
+	NoRandom    bool               `codec:"nr,omitempty"`
+	NoTime      bool               `codec:"nt,omitempty"`
+	NoParse     bool               `codec:"np,omitempty"`
+	Timings     bool               `codec:"ti,omitempty"`
+}
+
+type commandStatement struct {
+	SQL    string         `codec:"q"`
+	Params []commandParam `codec:"p,omitempty"`
+}
+
+// paramKind tags a parameter's Go type so it survives msgpack exactly
+// (msgpack alone would blur int64/float64 and string/[]byte). A new kind
+// needs a commandVersion bump: older code would read it as NULL.
+type paramKind uint8
+
+const (
+	paramNull paramKind = iota
+	paramInt
+	paramFloat
+	paramText
+	paramBlob
+	paramBool
+)
+
+// commandParam is one typed parameter. Num holds an int64, a float64's
+// IEEE-754 bits (so -0 and NaN payloads round-trip) or a bool as 0/1.
+type commandParam struct {
+	Name string    `codec:"n,omitempty"`
+	Kind paramKind `codec:"k,omitempty"`
+	Num  int64     `codec:"v,omitempty"`
+	Text string    `codec:"s,omitempty"`
+	Blob []byte    `codec:"b,omitempty"`
+}
+
+// msgpackHandle is shared: a codec.Handle is safe for concurrent use.
+var msgpackHandle = func() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{WriteExt: true}
+	h.RawToString = true
+	return h
+}()
+
+// encodeCommand returns the log entry bytes for c: the version byte, then
+// c in msgpack.
+func encodeCommand(c *command) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(256)
+	buf.WriteByte(commandVersion)
+	if err := codec.NewEncoder(&buf, msgpackHandle).Encode(c); err != nil {
+		return nil, fmt.Errorf("encode command: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeCommand parses a log entry written by encodeCommand.
+func decodeCommand(b []byte) (*command, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("empty entry: %w", ErrBadCommand)
+	}
+	if b[0] != commandVersion {
+		return nil, fmt.Errorf("version %d: %w", b[0], ErrBadCommand)
+	}
+	var c command
+	if err := codec.NewDecoderBytes(b[1:], msgpackHandle).Decode(&c); err != nil {
+		return nil, fmt.Errorf("decode: %w: %w", ErrBadCommand, err)
+	}
+	return &c, nil
+}
+
+// newCommandRequest converts r for the log.
+func newCommandRequest(r *db.Request, mode db.Mode) (commandRequest, error) {
+	cr := commandRequest{
+		Statements:  make([]commandStatement, len(r.Statements)),
+		Mode:        mode,
+		Transaction: r.Transaction,
+		Timeout:     int64(r.Timeout),
+		NoRandom:    r.NoRandom,
+		NoTime:      r.NoTime,
+		NoParse:     r.NoParse,
+		Timings:     r.Timings,
+	}
+	for i, s := range r.Statements {
+		cs := commandStatement{SQL: s.SQL}
+		if len(s.Parameters) > 0 {
+			cs.Params = make([]commandParam, len(s.Parameters))
+		}
+		for j, p := range s.Parameters {
+			cp, err := newCommandParam(p)
+			if err != nil {
+				return commandRequest{}, fmt.Errorf("statement %d parameter %d: %w", i, j, err)
+			}
+			cs.Params[j] = cp
+		}
+		cr.Statements[i] = cs
+	}
+	return cr, nil
+}
+
+func newCommandParam(p db.Parameter) (commandParam, error) {
+	cp := commandParam{Name: p.Name}
+	switch v := p.Value.(type) {
+	case nil:
+		cp.Kind = paramNull
+	case int64:
+		cp.Kind, cp.Num = paramInt, v
+	case float64:
+		cp.Kind, cp.Num = paramFloat, int64(math.Float64bits(v))
+	case string:
+		cp.Kind, cp.Text = paramText, v
+	case []byte:
+		cp.Kind, cp.Blob = paramBlob, v
+	case bool:
+		cp.Kind = paramBool
+		if v {
+			cp.Num = 1
+		}
+	default:
+		return commandParam{}, fmt.Errorf("%T: %w", p.Value, db.ErrUnsupportedType)
+	}
+	return cp, nil
+}
+
+// dbRequest converts cr back for db.Apply.
+func (cr *commandRequest) dbRequest() *db.Request {
+	r := &db.Request{
+		Statements:  make([]db.Statement, len(cr.Statements)),
+		Transaction: cr.Transaction,
+		Timeout:     time.Duration(cr.Timeout),
+		NoRandom:    cr.NoRandom,
+		NoTime:      cr.NoTime,
+		NoParse:     cr.NoParse,
+		Timings:     cr.Timings,
+	}
+	for i, cs := range cr.Statements {
+		s := db.Statement{SQL: cs.SQL}
+		if len(cs.Params) > 0 {
+			s.Parameters = make([]db.Parameter, len(cs.Params))
+		}
+		for j, cp := range cs.Params {
+			s.Parameters[j] = db.Parameter{Name: cp.Name, Value: cp.value()}
+		}
+		r.Statements[i] = s
+	}
+	return r
+}
+
+func (cp *commandParam) value() any {
+	switch cp.Kind {
+	case paramInt:
+		return cp.Num
+	case paramFloat:
+		return math.Float64frombits(uint64(cp.Num))
+	case paramText:
+		return cp.Text
+	case paramBlob:
+		if cp.Blob == nil {
+			return []byte{} // an empty BLOB is not NULL
+		}
+		return cp.Blob
+	case paramBool:
+		return cp.Num != 0
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/rdb/rdb/db"
+)
+
+// Config says how to run a store. Durations and thresholds mirror the
+// rqlited flags named in the comments.
+type Config struct {
+	// Dir is the node's data directory (raft/ and db.sqlite live there).
+	Dir string
+	// NodeID is the immutable Raft server ID (-node-id).
+	NodeID string
+	// RaftAddr is the advertised Raft address (-raft-adv-addr); empty
+	// means the transport's local address.
+	RaftAddr string
+
+	// FKConstraints enables foreign keys (-fk); MaxReadConns bounds the
+	// read pool (-db-max-ro-conns).
+	FKConstraints bool
+	MaxReadConns  int
+
+	SnapshotThreshold  uint64        // -raft-snap
+	SnapshotInterval   time.Duration // -raft-snap-int; also the WAL size check period
+	SnapshotWALSize    uint64        // -raft-snap-wal-size; 0 disables the check
+	HeartbeatTimeout   time.Duration // -raft-heartbeat-timeout
+	ElectionTimeout    time.Duration // -raft-election-timeout
+	CommitTimeout      time.Duration // -raft-commit-timeout
+	ApplyTimeout       time.Duration // -raft-apply-timeout
+	LeaderLeaseTimeout time.Duration // -raft-leader-lease-timeout; 0 = raft's default
+	TrailingLogs       uint64        // logs kept after a snapshot
+	RaftLogLevel       string        // -raft-log-level: ERROR, WARN, INFO, DEBUG or TRACE
+	ShutdownStepdown   bool          // -raft-shutdown-stepdown
+	NonVoter           bool          // -raft-non-voter
+
+	// Logger receives the store's and raft's messages; nil means
+	// slog.Default().
+	Logger *slog.Logger
+
+	// inmemRaft keeps the Raft log and stable store in memory, and
+	// openDB, if set, replaces db.Open (tests).
+	inmemRaft bool
+	openDB    func(db.Config) (database, error)
+}
+
+// DefaultConfig returns rqlited's defaults. Dir and NodeID must still be
+// set.
+func DefaultConfig() Config {
+	return Config{
+		MaxReadConns:      256,
+		SnapshotThreshold: 8192,
+		SnapshotInterval:  10 * time.Second,
+		SnapshotWALSize:   4194304,
+		HeartbeatTimeout:  time.Second,
+		ElectionTimeout:   time.Second,
+		CommitTimeout:     50 * time.Millisecond,
+		ApplyTimeout:      10 * time.Second,
+		TrailingLogs:      10240,
+		RaftLogLevel:      "WARN",
+		ShutdownStepdown:  true,
+	}
+}
+
+// Validate reports a Config that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("empty data dir"))
+	}
+	if c.NodeID == "" {
+		errs = append(errs, errors.New("empty node ID"))
+	}
+	if c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0 {
+		errs = append(errs, errors.New("snapshot threshold and interval must be positive"))
+	}
+	if c.HeartbeatTimeout <= 0 || c.ElectionTimeout <= 0 || c.CommitTimeout <= 0 || c.ApplyTimeout <= 0 {
+		errs = append(errs, errors.New("heartbeat, election, commit and apply timeouts must be positive"))
+	}
+	if c.LeaderLeaseTimeout < 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout {
+		errs = append(errs, fmt.Errorf("leader lease timeout %s must be between 0 and the heartbeat timeout %s",
+			c.LeaderLeaseTimeout, c.HeartbeatTimeout))
+	}
+	if _, err := parseLogLevel(c.RaftLogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store config: %w", err)
+	}
+	return nil
+}
+
+// parseLogLevel accepts the -raft-log-level names, case-insensitively.
+func parseLogLevel(s string) (hclog.Level, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "TRACE":
+		return hclog.Trace, nil
+	case "DEBUG":
+		return hclog.Debug, nil
+	case "INFO":
+		return hclog.Info, nil
+	case "WARN", "WARNING":
+		return hclog.Warn, nil
+	case "ERROR":
+		return hclog.Error, nil
+	}
+	return hclog.NoLevel, fmt.Errorf("invalid raft log level %q", s)
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/rdb/rdb/db"
+)
+
+// Execute runs req's statements as writes through the Raft log. It needs
+// the leader (else ErrNotLeader). A request the database refuses as a
+// whole (db.ErrDisallowedPragma, db.ErrUnsupportedType) is returned as the
+// error and nothing is applied; statement errors are in the Results.
+func (s *Store) Execute(ctx context.Context, req *Request) (Response, error) {
+	if err := s.checkRequest(req); err != nil {
+		return Response{}, err
+	}
+	return s.applyRequest(ctx, cmdExecute, req, db.ModeExecute)
+}
+
+// Request runs a mix of reads and writes. If every statement is read-only
+// and the level is not strong, it is served as a read at req.Level;
+// otherwise the whole request is one log entry, applied in db.ModeRequest.
+func (s *Store) Request(ctx context.Context, req *Request) (Response, error) {
+	if err := s.checkRequest(req); err != nil {
+		return Response{}, err
+	}
+	if req.Level != LevelStrong {
+		ro, err := s.db.ReadOnly(ctx, req.Statements)
+		if err != nil {
+			return Response{}, fmt.Errorf("classify request: %w", err)
+		}
+		if ro {
+			return s.read(ctx, req, cmdRequest, db.ModeRequest)
+		}
+	}
+	return s.applyRequest(ctx, cmdRequest, req, db.ModeRequest)
+}
+
+// checkRequest fails fast, before anything is logged.
+func (s *Store) checkRequest(req *Request) error {
+	if !s.open.Load() {
+		return ErrNotOpen
+	}
+	return s.db.CheckRequest(&req.Request)
+}
+
+// applyRequest logs req as one command on the leader and waits for the
+// FSM's result, at most ApplyTimeout.
+func (s *Store) applyRequest(ctx context.Context, typ commandType, req *Request, mode db.Mode) (Response, error) {
+	if s.raft.State() != raft.Leader {
+		return Response{}, ErrNotLeader
+	}
+	if err := ctx.Err(); err != nil {
+		return Response{}, err // the caller is gone: do not log the request
+	}
+	cr, err := newCommandRequest(&req.Request, mode)
+	if err != nil {
+		return Response{}, err
+	}
+	b, err := encodeCommand(&command{Type: typ, Time: time.Now().UnixNano(), Requests: []commandRequest{cr}})
+	if err != nil {
+		return Response{}, err
+	}
+	f := s.raft.Apply(b, s.cfg.ApplyTimeout)
+	if err := waitFuture(ctx, f, s.cfg.ApplyTimeout); err != nil {
+		return Response{}, err
+	}
+	rr, ok := f.Response().([]requestResult)
+	if !ok || len(rr) != 1 {
+		return Response{}, fmt.Errorf("store: unexpected FSM response %T for entry %d", f.Response(), f.Index())
+	}
+	if rr[0].Err != nil {
+		return Response{}, rr[0].Err
+	}
+	return Response{Results: rr[0].Results, RaftIndex: f.Index()}, nil
+}
+
+// waitFuture waits for f, at most timeout (if positive) and while ctx
+// lives, and translates raft's errors.
+func waitFuture(ctx context.Context, f raft.Future, timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case err := <-done:
+		return raftError(err)
+	case <-expired:
+		return ErrApplyTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// raftError maps raft's errors to the store's sentinels, which the HTTP
+// layer shows verbatim; anything else is wrapped.
+func raftError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return ErrNotLeader
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return ErrApplyTimeout
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrNotOpen
+	case errors.Is(err, raft.ErrNothingNewToSnapshot):
+		return ErrNothingNewToSnapshot
+	}
+	return fmt.Errorf("raft: %w", err)
+}

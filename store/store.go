@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/rdb/rdb/db"
+	"github.com/rdb/rdb/snapshot"
+)
+
+const (
+	raftDirName    = "raft"
+	raftDBName     = "raft.db"
+	sqliteName     = "db.sqlite"
+	logCacheSize   = 512
+	retainSnapshot = 2
+	// tempPrefix names the snapshot and restore copies in the data dir.
+	tempPrefix = "rdb-tmp-"
+	// lockTimeout bounds the wait for raft.db's file lock.
+	lockTimeout = time.Second
+)
+
+// Store is one node's Raft-replicated database. Create it with New, start
+// it with Open, and stop it with Close. Its methods are safe for
+// concurrent use.
+type Store struct {
+	cfg    Config
+	logger *slog.Logger
+	tn     raft.Transport
+
+	open     atomic.Bool
+	hasState bool
+	// openIndex is the last command in the log at Open: the replay the
+	// database needs before the store is Ready. synced latches once done.
+	openIndex uint64
+	synced    atomic.Bool
+
+	// Set by Open, read-only afterwards.
+	raft     *raft.Raft
+	db       database
+	proc     *processor
+	snaps    *snapshot.Store
+	logs     raft.LogStore // the cached log, for read-index scans
+	closers  []io.Closer   // raft log/stable stores, closed last
+	done     chan struct{}
+	wg       sync.WaitGroup
+	snapMu   sync.Mutex // serializes forced snapshots (they reload config)
+	openOnce sync.Once
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a store that will run Raft over tn. It checks cfg but
+// touches nothing on disk: call Open.
+func New(cfg Config, tn raft.Transport) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if tn == nil {
+		return nil, errors.New("store: nil transport")
+	}
+	if cfg.RaftAddr == "" {
+		cfg.RaftAddr = string(tn.LocalAddr())
+	}
+	logger := orDefault(cfg.Logger).With("component", "store", "node_id", cfg.NodeID)
+	return &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{})}, nil
+}
+
+// Open prepares the data directory, opens the database and the Raft log,
+// and starts Raft. The database file is rebuilt at every start: it is
+// removed here, Raft restores the latest snapshot into it, and committed
+// entries after that are replayed once the commit index is known (see
+// DESIGN.md). A node with no state must then be bootstrapped or joined.
+func (s *Store) Open(ctx context.Context) error {
+	err := errors.New("store: already opened")
+	s.openOnce.Do(func() { err = s.doOpen(ctx) })
+	return err
+}
+
+func (s *Store) doOpen(context.Context) (err error) {
+	raftDir := filepath.Join(s.cfg.Dir, raftDirName)
+	if err := os.MkdirAll(raftDir, 0o755); err != nil {
+		return fmt.Errorf("create raft dir %s: %w", raftDir, err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.closeStores())
+		}
+	}()
+	// The log first: its file lock keeps a second process off this data
+	// dir before openDB deletes anything.
+	logs, stable, err := s.openLog(raftDir)
+	if err != nil {
+		return err
+	}
+	if err := s.openDB(); err != nil {
+		return err
+	}
+	if err := s.openSnapshots(raftDir); err != nil {
+		return err
+	}
+	if s.hasState, err = raft.HasExistingState(logs, stable, s.snaps); err != nil {
+		return fmt.Errorf("check existing raft state: %w", err)
+	}
+	if s.openIndex, err = lastCommandIndex(logs); err != nil {
+		return err
+	}
+	if err := s.newRaft(logs, stable); err != nil {
+		return err
+	}
+	s.wg.Add(1)
+	go s.monitorWAL()
+	s.open.Store(true)
+	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
+	return nil
+}
+
+// openDB removes any database left by a previous run (with its WAL and
+// temp copies) and opens a fresh one.
+func (s *Store) openDB() error {
+	path := filepath.Join(s.cfg.Dir, sqliteName)
+	stale, _ := filepath.Glob(filepath.Join(s.cfg.Dir, tempPrefix+"*"))
+	stale = append(stale, path, path+"-wal", path+"-shm")
+	for _, p := range stale {
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("remove stale %s: %w", p, err)
+		}
+	}
+	open := s.cfg.openDB
+	if open == nil {
+		open = openSQLite
+	}
+	d, err := open(db.Config{Path: path, FKConstraints: s.cfg.FKConstraints, MaxReadConns: s.cfg.MaxReadConns})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	s.db = d
+	s.proc = newProcessor(d, s.cfg.Dir, s.logger)
+	return nil
+}
+
+// openLog opens the Raft log and stable store: raft.db (boltdb), or
+// memory for tests. The log is fronted by a cache of recent entries.
+func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error) {
+	var (
+		logs   raft.LogStore
+		stable raft.StableStore
+	)
+	if s.cfg.inmemRaft {
+		m := raft.NewInmemStore()
+		logs, stable = m, m
+	} else {
+		p := filepath.Join(raftDir, raftDBName)
+		b, err := raftboltdb.New(raftboltdb.Options{Path: p, BoltOptions: &bbolt.Options{Timeout: lockTimeout}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open raft log %s: %w", p, err)
+		}
+		s.closers = append(s.closers, b)
+		logs, stable = b, b
+	}
+	cache, err := raft.NewLogCache(logCacheSize, logs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("raft log cache: %w", err)
+	}
+	s.logs = cache
+	return cache, stable, nil
+}
+
+func (s *Store) openSnapshots(raftDir string) error {
+	cfg := snapshot.DefaultConfig()
+	cfg.Dir = raftDir
+	cfg.Retain = retainSnapshot
+	cfg.Logger = s.raftLogger().Named("snapshot")
+	snaps, err := snapshot.NewStore(cfg)
+	if err != nil {
+		return err
+	}
+	s.snaps = snaps
+	return nil
+}
+
+// newRaft starts Raft, which restores the newest snapshot into the fresh
+// database before returning.
+func (s *Store) newRaft(logs raft.LogStore, stable raft.StableStore) error {
+	s.proc.starting.Store(true)
+	defer s.proc.starting.Store(false)
+	r, err := raft.NewRaft(s.raftConfig(), fsm{s.proc}, logs, stable, s.snaps, s.tn)
+	if err != nil {
+		return fmt.Errorf("start raft: %w", err)
+	}
+	s.raft = r
+	return nil
+}
+
+func (s *Store) raftConfig() *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = raft.ServerID(s.cfg.NodeID)
+	c.HeartbeatTimeout = s.cfg.HeartbeatTimeout
+	c.ElectionTimeout = s.cfg.ElectionTimeout
+	c.CommitTimeout = s.cfg.CommitTimeout
+	c.SnapshotThreshold = s.cfg.SnapshotThreshold
+	c.SnapshotInterval = s.cfg.SnapshotInterval
+	c.TrailingLogs = s.cfg.TrailingLogs
+	c.Logger = s.raftLogger().Named("raft")
+	if s.cfg.LeaderLeaseTimeout > 0 {
+		c.LeaderLeaseTimeout = s.cfg.LeaderLeaseTimeout
+	}
+	// raft refuses a lease longer than the heartbeat timeout.
+	c.LeaderLeaseTimeout = min(c.LeaderLeaseTimeout, c.HeartbeatTimeout)
+	return c
+}
+
+func (s *Store) raftLogger() *hcLogger {
+	level, _ := parseLogLevel(s.cfg.RaftLogLevel) // checked by Validate
+	return newHCLogger(s.logger, level)
+}
+
+// lastCommandIndex is the index of the newest command entry in logs, 0 if
+// there is none.
+func lastCommandIndex(logs raft.LogStore) (uint64, error) {
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return 0, fmt.Errorf("read first log index: %w", err)
+	}
+	last, err := logs.LastIndex()
+	if err != nil {
+		return 0, fmt.Errorf("read last log index: %w", err)
+	}
+	var l raft.Log
+	for i := last; i >= first && i > 0; i-- {
+		if err := logs.GetLog(i, &l); err != nil {
+			return 0, fmt.Errorf("read log entry %d: %w", i, err)
+		}
+		if l.Type == raft.LogCommand {
+			return i, nil
+		}
+	}
+	return 0, nil
+}
+
+// HasState reports whether the node found Raft state (log entries or
+// snapshots) at Open, i.e. whether it is restarting rather than new.
+func (s *Store) HasState() (bool, error) {
+	if !s.open.Load() {
+		return false, ErrNotOpen
+	}
+	return s.hasState, nil
+}
+
+// Bootstrap makes servers the initial configuration of a new cluster.
+// cmd/rdb calls it on a fresh node started without -join, passing itself
+// as the only voter.
+func (s *Store) Bootstrap(servers ...Server) error {
+	if !s.open.Load() {
+		return ErrNotOpen
+	}
+	cfg := raft.Configuration{Servers: make([]raft.Server, len(servers))}
+	for i, srv := range servers {
+		cfg.Servers[i] = raft.Server{ID: raft.ServerID(srv.ID), Address: raft.ServerAddress(srv.Addr), Suffrage: raft.Nonvoter}
+		if srv.Voter {
+			cfg.Servers[i].Suffrage = raft.Voter
+		}
+	}
+	if err := s.raft.BootstrapCluster(cfg).Error(); err != nil {
+		return fmt.Errorf("bootstrap cluster: %w", err)
+	}
+	return nil
+}
+
+// Close stops the store: a leader with other voters first hands over
+// leadership (if ShutdownStepdown), then Raft shuts down and the database,
+// the Raft log and the transport are closed. Close is idempotent.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.doClose(ctx) })
+	return s.closeErr
+}
+
+func (s *Store) doClose(ctx context.Context) error {
+	s.openOnce.Do(func() {}) // a later Open fails
+	if !s.open.Swap(false) {
+		return s.closeTransport() // never opened, or Open failed
+	}
+	close(s.done)
+	s.wg.Wait()
+	if s.cfg.ShutdownStepdown {
+		s.stepdown(ctx)
+	}
+	var errs []error
+	if err := s.raft.Shutdown().Error(); err != nil {
+		errs = append(errs, fmt.Errorf("shut down raft: %w", err))
+	}
+	errs = append(errs, s.closeStores(), s.closeTransport())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	s.logger.Info("store closed")
+	return nil
+}
+
+// stepdown transfers leadership if this node leads other voters.
+func (s *Store) stepdown(ctx context.Context) {
+	if s.raft.State() != raft.Leader || s.otherVoters() == 0 {
+		return
+	}
+	if err := waitFuture(ctx, s.raft.LeadershipTransfer(), 0); err != nil {
+		s.logger.Warn("leadership transfer on close", "error", err)
+	}
+}
+
+// closeStores closes the database and the Raft log and stable store.
+func (s *Store) closeStores() error {
+	var errs []error
+	if s.db != nil {
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+	}
+	for _, c := range s.closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close raft log: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) closeTransport() error {
+	if c, ok := s.tn.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("close raft transport: %w", err)
+		}
+	}
+	return nil
+}
