@@ -1,11 +1,24 @@
-// Package cluster owns node-to-node concerns: serving a request locally when
-// this node can and otherwise forwarding it to the leader (Proxy), and
-// answering membership questions that need other nodes (Service: /nodes,
-// the leader's API address).
+// Package cluster owns the inter-node channel on -raft-addr and every
+// operation that needs another node:
 //
-// Today rdb runs single-node clusters, so Proxy serves locally and reports
-// store.ErrNotLeader or store.ErrLeaderNotFound instead of forwarding; the
-// inter-node RPC channel on -raft-addr (join, forwarding, API-address
-// lookup) lands with clustering. cluster must not import http or cmd/rdb,
-// and must not talk to hashicorp/raft directly: store translates Raft.
+//   - Mux: one TCP listener shared by Raft and the cluster RPC service. Each
+//     connection names its service in its first byte (HeaderRaft,
+//     HeaderRPC); Layer is the Raft side, which store adapts to
+//     raft.StreamLayer.
+//   - RPC (Server, Client): length-prefixed msgpack frames carrying node
+//     meta, join, notify, remove, stepdown and forwarded execute, query and
+//     request, each with the caller's Credentials. Parameter and result
+//     values travel with explicit kinds; errors travel as text plus a code
+//     that restores the store and db sentinels.
+//   - Proxy: serve a client request locally, or forward it to the leader.
+//   - Service: /nodes and the leader's API address for the HTTP layer, and
+//     the RPC Handler that dispatches to the local store.
+//   - Joiner and Bootstrapper: -join and -bootstrap-expect.
+//
+// cluster must not import http or cmd/rdb, and must not import
+// hashicorp/raft: store translates Raft and its errors. It does not check
+// credentials (it carries them so the serving node can), does not read
+// flags or environment (cmd/rdb fills the Configs), and never forwards a
+// call that was itself forwarded: it is served where it lands, so requests
+// cannot bounce between nodes that disagree about the leader.
 package cluster

@@ -3,59 +3,124 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rdb/rdb/store"
 )
 
-// Local is the local store as cluster needs it.
-type Local interface {
-	Execute(ctx context.Context, req *store.Request) (store.Response, error)
-	Query(ctx context.Context, req *store.Request) (store.Response, error)
-	Request(ctx context.Context, req *store.Request) (store.Response, error)
-	// LeaderAddr is the leader's Raft address, "" if none is known.
-	LeaderAddr() string
-	// Servers is the current Raft configuration.
-	Servers() ([]store.Server, error)
+// maxForwardAttempts bounds how often one call follows a changing leader.
+const maxForwardAttempts = 2
+
+// viaLeader is the one place that decides between serving a call locally
+// and on the leader. It runs local; if this node is not the leader, it
+// runs remote against the leader's Raft address, and once more if that
+// node was not the leader either but another one is known by then. It
+// returns the address that served the call, "" for this node.
+//
+// Without a known leader the error is store.ErrLeaderNotFound. A context
+// from WithoutForwarding, or one serving an already forwarded call, gets
+// the local store.ErrNotLeader back instead of a forward.
+func viaLeader[T any](ctx context.Context, l Local,
+	local func(context.Context) (T, error),
+	remote func(ctx context.Context, leader string) (T, error)) (T, string, error) {
+	var zero T
+	v, err := local(ctx)
+	if !errors.Is(err, store.ErrNotLeader) {
+		return v, "", err
+	}
+	leader := l.LeaderAddr()
+	if leader == "" {
+		return zero, "", store.ErrLeaderNotFound
+	}
+	if !forwardingAllowed(ctx) || isForwarded(ctx) {
+		return zero, "", err
+	}
+	for range maxForwardAttempts {
+		stats.Add(numForwarded, 1)
+		v, err = remote(withForwarded(ctx), leader)
+		if !errors.Is(err, store.ErrNotLeader) {
+			return v, leader, err
+		}
+		next := l.LeaderAddr()
+		if next == "" || next == leader {
+			break
+		}
+		leader = next
+	}
+	return zero, "", fmt.Errorf("%s is not the leader: %w", leader, store.ErrLeaderNotFound)
 }
 
 // Proxy runs client requests: locally when this node can serve them,
-// otherwise (once clustering lands) by forwarding to the leader.
+// otherwise on the leader over the RPC channel, with the caller's
+// credentials (WithCredentials). It implements the HTTP layer's Database.
 type Proxy struct {
-	local Local
+	local  Local
+	client *Client
 }
 
-// NewProxy returns a Proxy over the local store.
-func NewProxy(local Local) *Proxy {
-	return &Proxy{local: local}
+// NewProxy returns a Proxy over the local store that forwards with
+// client; with a nil client it never forwards, as under WithoutForwarding.
+func NewProxy(local Local, client *Client) *Proxy {
+	return &Proxy{local: local, client: client}
+}
+
+func (p *Proxy) ctx(ctx context.Context) context.Context {
+	if p.client == nil {
+		return WithoutForwarding(ctx)
+	}
+	return ctx
 }
 
 // Execute runs writes.
 func (p *Proxy) Execute(ctx context.Context, req *store.Request) (store.Response, error) {
-	return p.do(ctx, req, p.local.Execute)
+	return p.do(ctx, req, p.local.Execute, p.client.Execute)
 }
 
 // Query runs reads at req.Level.
 func (p *Proxy) Query(ctx context.Context, req *store.Request) (store.Response, error) {
-	return p.do(ctx, req, p.local.Query)
+	return p.do(ctx, req, p.local.Query, p.client.Query)
 }
 
 // Request runs a mix of reads and writes.
 func (p *Proxy) Request(ctx context.Context, req *store.Request) (store.Response, error) {
-	return p.do(ctx, req, p.local.Request)
+	return p.do(ctx, req, p.local.Request, p.client.Request)
 }
 
-// do is the one place that decides between serving locally and going to
-// the leader. Until forwarding exists, a request that needs a leader this
-// node is not reports ErrNotLeader when one is known (so ?redirect works)
-// and ErrLeaderNotFound otherwise.
+// do sets ServedBy to the leader's Raft address when the leader served
+// the request.
 func (p *Proxy) do(ctx context.Context, req *store.Request,
-	local func(context.Context, *store.Request) (store.Response, error)) (store.Response, error) {
-	resp, err := local(ctx, req)
-	if !errors.Is(err, store.ErrNotLeader) {
-		return resp, err
+	local func(context.Context, *store.Request) (store.Response, error),
+	remote func(context.Context, string, *store.Request) (store.Response, error)) (store.Response, error) {
+	resp, servedBy, err := viaLeader(p.ctx(ctx), p.local,
+		func(ctx context.Context) (store.Response, error) { return local(ctx, req) },
+		func(ctx context.Context, leader string) (store.Response, error) { return remote(ctx, leader, req) })
+	if err != nil {
+		return store.Response{}, err
 	}
-	if p.local.LeaderAddr() == "" {
-		return store.Response{}, store.ErrLeaderNotFound
+	if servedBy != "" {
+		resp.ServedBy = servedBy
 	}
-	return store.Response{}, err
+	return resp, nil
+}
+
+// Remove removes a member on the leader. servedBy is the leader's Raft
+// address when forwarded, "" when this node served it.
+func (p *Proxy) Remove(ctx context.Context, id string) (servedBy string, err error) {
+	_, servedBy, err = viaLeader(p.ctx(ctx), p.local,
+		func(context.Context) (struct{}, error) { return struct{}{}, p.local.Remove(id) },
+		func(ctx context.Context, leader string) (struct{}, error) {
+			return struct{}{}, p.client.Remove(ctx, leader, id)
+		})
+	return servedBy, err
+}
+
+// Stepdown transfers leadership on the leader, to id unless it is empty;
+// with wait it returns once another node leads. servedBy is as for Remove.
+func (p *Proxy) Stepdown(ctx context.Context, id string, wait bool) (servedBy string, err error) {
+	_, servedBy, err = viaLeader(p.ctx(ctx), p.local,
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, p.local.Stepdown(ctx, id, wait) },
+		func(ctx context.Context, leader string) (struct{}, error) {
+			return struct{}{}, p.client.Stepdown(ctx, leader, StepdownRequest{ID: id, Wait: wait})
+		})
+	return servedBy, err
 }

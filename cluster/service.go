@@ -3,79 +3,140 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/rdb/rdb/store"
 )
 
-// Config describes this node to the cluster layer.
-type Config struct {
-	// NodeID and RaftAddr identify this node in the Raft configuration.
-	NodeID   string
-	RaftAddr string
-	// APIURL is this node's advertised HTTP API address with scheme.
-	APIURL string
-	// Version is reported in /nodes.
-	Version string
-}
-
-// errUnknownAPIAddr is reported for members whose HTTP address this node
-// cannot learn yet (the lookup RPC arrives with clustering).
-var errUnknownAPIAddr = errors.New("API address of node unknown to this node")
-
-// Service answers membership questions for the HTTP layer.
+// Service answers membership questions for the HTTP layer (it implements
+// http.Cluster) and serves this node's side of the RPC channel (Handler).
 type Service struct {
-	cfg   Config
-	local Local
+	cfg    Config
+	local  Local
+	client *Client
+	proxy  *Proxy
+	logger *slog.Logger
+	boot   *notifyRegistry
+
+	mu        sync.Mutex
+	leaderAPI leaderAPICache
 }
 
-// NewService returns a Service for the local store.
-func NewService(cfg Config, local Local) *Service {
-	return &Service{cfg: cfg, local: local}
+type leaderAPICache struct {
+	raftAddr string
+	apiURL   string
+	expires  time.Time
 }
 
-// Nodes lists the cluster members, voters only unless nonVoters.
+// NewService returns a Service for the local store, reaching other nodes
+// with client.
+func NewService(cfg Config, local Local, client *Client, logger *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if local == nil || client == nil {
+		return nil, errors.New("cluster service: nil local store or client")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		cfg: cfg, local: local, client: client, proxy: NewProxy(local, client),
+		logger: logger.With("component", "cluster"), boot: newNotifyRegistry(cfg.BootstrapExpect),
+	}, nil
+}
+
+// Nodes lists the members, voters only unless nonVoters, sorted by ID. It
+// probes every other member in parallel, each for at most ProbeTimeout;
+// this node answers for itself.
 func (s *Service) Nodes(ctx context.Context, nonVoters bool) ([]Node, error) {
 	servers, err := s.local.Servers()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read cluster configuration: %w", err)
 	}
-	leader := s.local.LeaderAddr()
+	leaderID := s.local.LeaderID()
 	nodes := make([]Node, 0, len(servers))
 	for _, srv := range servers {
-		if !srv.Voter && !nonVoters {
-			continue
+		if srv.Voter || nonVoters {
+			nodes = append(nodes, Node{ID: srv.ID, Addr: srv.Addr, Voter: srv.Voter, Leader: leaderID != "" && srv.ID == leaderID})
 		}
-		nodes = append(nodes, s.probe(srv, leader))
 	}
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() { s.probe(ctx, &nodes[i]) })
+	}
+	wg.Wait()
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
 	return nodes, nil
 }
 
-// probe describes one member. Only the local node can be described fully
-// until the inter-node channel exists.
-func (s *Service) probe(srv store.Server, leader string) Node {
+// probe fills n's reachability, API address, version and timing.
+func (s *Service) probe(ctx context.Context, n *Node) {
 	start := time.Now()
-	n := Node{ID: srv.ID, Addr: srv.Addr, Voter: srv.Voter, Leader: srv.Addr == leader && leader != ""}
-	if srv.ID == s.cfg.NodeID {
+	defer func() {
+		d := time.Since(start)
+		n.Time, n.TimeS = d.Seconds(), d.String()
+	}()
+	if n.ID == s.cfg.NodeID {
 		n.APIAddr, n.Version, n.Reachable = s.cfg.APIURL, s.cfg.Version, true
-	} else {
-		n.Error = errUnknownAPIAddr.Error()
+		return
 	}
-	d := time.Since(start)
-	n.Time, n.TimeS = d.Seconds(), d.String()
-	return n
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
+	defer cancel()
+	meta, err := s.client.Meta(ctx, n.Addr)
+	if err != nil {
+		n.Error = err.Error()
+		if errors.Is(err, ErrNodeTimeout) {
+			n.Error = ErrNodeTimeout.Error()
+		}
+		return
+	}
+	n.APIAddr, n.Version, n.Reachable = meta.APIURL, meta.Version, true
+	if n.Leader {
+		s.cacheLeaderAPI(n.Addr, meta.APIURL)
+	}
 }
 
-// LeaderAPIAddr is the leader's HTTP API URL.
+// LeaderAPIAddr is the leader's HTTP API URL: this node's own, or asked of
+// the leader over RPC and cached for LeaderCacheTTL. store.ErrLeaderNotFound
+// if no leader is known.
 func (s *Service) LeaderAPIAddr(ctx context.Context) (string, error) {
 	leader := s.local.LeaderAddr()
 	if leader == "" {
 		return "", store.ErrLeaderNotFound
 	}
-	if leader == s.cfg.RaftAddr {
+	if leader == s.cfg.RaftAddr || s.local.LeaderID() == s.cfg.NodeID {
 		return s.cfg.APIURL, nil
 	}
-	return "", store.ErrLeaderNotFound
+	if url, ok := s.cachedLeaderAPI(leader); ok {
+		return url, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
+	defer cancel()
+	meta, err := s.client.Meta(ctx, leader)
+	if err != nil {
+		return "", fmt.Errorf("ask leader %s for its API address: %w", leader, err)
+	}
+	s.cacheLeaderAPI(leader, meta.APIURL)
+	return meta.APIURL, nil
+}
+
+func (s *Service) cachedLeaderAPI(raftAddr string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.leaderAPI
+	if c.raftAddr != raftAddr || time.Now().After(c.expires) {
+		return "", false
+	}
+	return c.apiURL, true
+}
+
+func (s *Service) cacheLeaderAPI(raftAddr, apiURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leaderAPI = leaderAPICache{raftAddr: raftAddr, apiURL: apiURL, expires: time.Now().Add(s.cfg.LeaderCacheTTL)}
 }
