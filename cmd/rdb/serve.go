@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rdb/rdb/cluster"
+	httpd "github.com/rdb/rdb/http"
+	"github.com/rdb/rdb/store"
+)
+
+var (
+	_ httpd.Database = (*cluster.Proxy)(nil)
+	_ httpd.Cluster  = (*cluster.Service)(nil)
+	_ httpd.Store    = (*store.Store)(nil)
+	_ cluster.Local  = (*store.Store)(nil)
+)
+
+// serve runs a node until SIGINT or SIGTERM, then shuts it down gracefully.
+func serve(cfg *Config, logOut io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	for _, f := range cfg.ignoredFlags() {
+		logger.Warn("flag accepted but not implemented yet; ignoring it", "flag", f)
+	}
+	stopProfile, err := startProfiles(cfg)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	n, err := startNode(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("signal received, shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return n.Close(shutdownCtx)
+}
+
+// node is one running rdb node: what `rdb serve` runs, and what in-process
+// tests and benchmarks start.
+type node struct {
+	cfg    *Config
+	logger *slog.Logger
+	mux    *cluster.Mux
+	rpc    *cluster.Server
+	client *cluster.Client
+	proxy  *cluster.Proxy
+	store  *store.Store
+	http   *httpd.Service
+}
+
+// startNode wires the inter-node channel, store, cluster and HTTP together
+// and starts them. The HTTP API is up before the store has finished opening,
+// as rqlite's tooling expects (it polls /status during start-up).
+func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, error) {
+	if err := os.MkdirAll(cfg.DataPath, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	dataPath, err := filepath.Abs(cfg.DataPath)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataPath, err)
+	}
+	n := &node{cfg: cfg, logger: logger}
+	if err := n.startCluster(dataPath); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
+	if err := n.startHTTP(); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
+	if err := n.openStore(ctx); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
+	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
+	return n, nil
+}
+
+// startCluster listens on the Raft address, shares it between Raft and the
+// cluster RPC service, and creates the store on top of it.
+func (n *node) startCluster(dataPath string) error {
+	cfg := n.cfg
+	ln, err := net.Listen("tcp", cfg.RaftAddr)
+	if err != nil {
+		return fmt.Errorf("listen for Raft on %s: %w", cfg.RaftAddr, err)
+	}
+	mc := cluster.DefaultMuxConfig()
+	mc.AdvAddr = cfg.RaftAdvAddr
+	if n.mux, err = cluster.NewMux(ln, mc, n.logger); err != nil {
+		ln.Close()
+		return fmt.Errorf("create mux: %w", err)
+	}
+	go n.mux.Serve()
+
+	if n.store, err = store.New(storeConfig(cfg, dataPath, n.logger), store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
+		return fmt.Errorf("create store: %w", err)
+	}
+	if n.client, err = cluster.NewClient(cluster.DefaultClientConfig()); err != nil {
+		return fmt.Errorf("create cluster client: %w", err)
+	}
+	cc := cluster.DefaultConfig()
+	cc.NodeID, cc.RaftAddr, cc.APIURL, cc.Version = cfg.NodeID, cfg.RaftAdvAddr, "http://"+cfg.HTTPAdvAddr, version
+	cc.BootstrapExpect = cfg.BootstrapExpect
+	svc, err := cluster.NewService(cc, n.store, n.client, n.logger)
+	if err != nil {
+		return fmt.Errorf("create cluster service: %w", err)
+	}
+	n.rpc = cluster.NewServer(n.mux.Listener(cluster.HeaderRPC), svc.Handler(), n.logger)
+	go n.rpc.Serve()
+	n.proxy = cluster.NewProxy(n.store, n.client)
+	n.http, err = httpd.New(httpConfig(cfg), n.proxy, n.store, svc, n.logger)
+	if err != nil {
+		return fmt.Errorf("create HTTP service: %w", err)
+	}
+	return nil
+}
+
+func (n *node) startHTTP() error {
+	if err := n.http.Start(); err != nil {
+		return fmt.Errorf("start HTTP service on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	return nil
+}
+
+// openStore opens the store and forms or rejoins the cluster: -join joins
+// (also with existing state, so a changed address is updated),
+// -bootstrap-expect forms a cluster with its peers, and a fresh node with
+// neither bootstraps a single-voter cluster of itself.
+func (n *node) openStore(ctx context.Context) error {
+	cfg := n.cfg
+	if err := n.store.Open(ctx); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	has, err := n.store.HasState()
+	if err != nil {
+		return fmt.Errorf("check for existing state: %w", err)
+	}
+	joins := splitAddrs(cfg.JoinAddrs)
+	switch {
+	case len(joins) > 0 && cfg.BootstrapExpect > 0:
+		return n.bootstrapExpect(ctx, joins)
+	case len(joins) > 0:
+		return n.join(ctx, joins, has)
+	case has:
+		n.logger.Info("existing Raft state found, rejoining with it")
+		return nil
+	}
+	n.logger.Info("no existing state and no join addresses: bootstrapping a single-node cluster")
+	if err := n.store.Bootstrap(store.Server{ID: cfg.NodeID, Addr: cfg.RaftAdvAddr, Voter: true}); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	return nil
+}
+
+func (n *node) joinConfig(joins []string) cluster.JoinConfig {
+	jc := cluster.DefaultJoinConfig()
+	jc.Addresses, jc.ID, jc.Addr, jc.Voter = joins, n.cfg.NodeID, n.cfg.RaftAdvAddr, !n.cfg.RaftNonVoter
+	jc.Attempts, jc.Interval = n.cfg.JoinAttempts, n.cfg.JoinInterval
+	return jc
+}
+
+func (n *node) join(ctx context.Context, joins []string, has bool) error {
+	if has {
+		servers, err := n.store.Servers()
+		if err == nil && len(servers) == 1 && servers[0].ID == n.cfg.NodeID {
+			return fmt.Errorf("node is already the only member of its own single-node cluster; it cannot join another (remove %s to start afresh)", n.cfg.DataPath)
+		}
+		n.logger.Info("existing Raft state found; joining anyway so the leader can update this node's entry")
+	}
+	j, err := cluster.NewJoiner(n.joinConfig(joins), n.client, n.logger)
+	if err != nil {
+		return fmt.Errorf("create joiner: %w", err)
+	}
+	leader, err := j.Join(ctx)
+	if err != nil {
+		return fmt.Errorf("join cluster at %s: %w", strings.Join(joins, ","), err)
+	}
+	n.logger.Info("joined cluster", "leader", leader)
+	return nil
+}
+
+func (n *node) bootstrapExpect(ctx context.Context, joins []string) error {
+	bc := cluster.DefaultBootstrapConfig()
+	bc.Join = n.joinConfig(joins)
+	bc.Timeout = n.cfg.BootstrapExpectTimeout
+	b, err := cluster.NewBootstrapper(bc, n.store, n.client, n.logger)
+	if err != nil {
+		return fmt.Errorf("create bootstrapper: %w", err)
+	}
+	if err := b.Boot(ctx); err != nil {
+		return fmt.Errorf("bootstrap with %d expected nodes: %w", n.cfg.BootstrapExpect, err)
+	}
+	n.logger.Info("cluster formed", "expected", n.cfg.BootstrapExpect)
+	return nil
+}
+
+func splitAddrs(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Close shuts down in reverse order of start: stop taking client requests,
+// optionally leave the cluster, close the store (which hands over leadership
+// first if it can), then the inter-node channel.
+func (n *node) Close(ctx context.Context) error {
+	var errs []error
+	if n.http != nil {
+		if err := n.http.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
+		}
+	}
+	if n.cfg.RaftClusterRemoveShutdown && n.proxy != nil && n.store != nil && n.store.IsOpen() {
+		if _, err := n.proxy.Remove(ctx, n.cfg.NodeID); err != nil {
+			n.logger.Warn("could not remove this node from the cluster before shutdown", "error", err)
+		} else {
+			n.logger.Info("removed this node from the cluster")
+		}
+	}
+	if n.store != nil {
+		if err := n.store.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	if n.rpc != nil {
+		n.rpc.Close()
+	}
+	if n.mux != nil {
+		n.mux.Close()
+	}
+	if n.client != nil {
+		n.client.Close()
+	}
+	n.logger.Info("node stopped")
+	return errors.Join(errs...)
+}
+
+func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config {
+	sc := store.DefaultConfig()
+	sc.Dir = dataPath
+	sc.NodeID = cfg.NodeID
+	sc.RaftAddr = cfg.RaftAdvAddr
+	sc.FKConstraints = cfg.FKConstraints
+	sc.MaxReadConns = cfg.DBMaxReadConns
+	sc.SnapshotThreshold = cfg.RaftSnapThreshold
+	sc.SnapshotInterval = cfg.RaftSnapInterval
+	sc.SnapshotWALSize = cfg.RaftSnapWALSize
+	sc.HeartbeatTimeout = cfg.RaftHeartbeatTimeout
+	sc.ElectionTimeout = cfg.RaftElectionTimeout
+	sc.CommitTimeout = cfg.RaftCommitTimeout
+	sc.ApplyTimeout = cfg.RaftApplyTimeout
+	sc.LeaderLeaseTimeout = cfg.RaftLeaderLeaseTimeout
+	sc.RaftLogLevel = cfg.RaftLogLevel
+	sc.ShutdownStepdown = cfg.RaftShutdownStepdown
+	sc.NonVoter = cfg.RaftNonVoter
+	sc.Logger = logger
+	return sc
+}
+
+func httpConfig(cfg *Config) httpd.Config {
+	hc := httpd.DefaultConfig()
+	hc.Addr = cfg.HTTPAddr
+	hc.AdvAddr = cfg.HTTPAdvAddr
+	hc.Version = version
+	hc.Commit = buildCommit()
+	hc.BuildTime = buildTime
+	hc.AllowOrigin = cfg.HTTPAllowOrigin
+	hc.MaxBodySize = cfg.HTTPMaxBodySize
+	hc.QueueCapacity = cfg.WriteQueueCap
+	hc.QueueBatchSize = cfg.WriteQueueBatchSize
+	hc.QueueTimeout = cfg.WriteQueueTimeout
+	hc.QueueTx = cfg.WriteQueueTx
+	return hc
+}
+
+// startProfiles starts the CPU profile and arranges the memory profile
+// requested by flags; the returned func finishes both.
+func startProfiles(cfg *Config) (func(), error) {
+	var cpu *os.File
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return nil, fmt.Errorf("create CPU profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("start CPU profile: %w", err)
+		}
+		cpu = f
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if cfg.MemProfile != "" {
+			if f, err := os.Create(cfg.MemProfile); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}, nil
+}
