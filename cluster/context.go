@@ -56,3 +56,7 @@ func isForwarded(ctx context.Context) bool {
 	f, _ := ctx.Value(forwardedKey).(bool)
 	return f
 }
+
+// ForwardingAllowed reports whether ctx permits forwarding to the leader
+// (false after WithoutForwarding).
+func ForwardingAllowed(ctx context.Context) bool { return forwardingAllowed(ctx) }

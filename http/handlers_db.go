@@ -64,19 +64,13 @@ func (s *Service) handleRequest(c echo.Context) error {
 // run calls the Database with the request's parameters and renders the
 // outcome.
 func (s *Service) run(c echo.Context, p *params, call dbCall, stmts []db.Statement, mode renderMode) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), p.timeoutOr(s.cfg.DefaultTimeout))
+	ctx, cancel := s.clusterContext(c, p)
 	defer cancel()
 	resp, err := call(ctx, s.storeRequest(p, stmts))
 	if err != nil {
 		return &dbError{err: err}
 	}
-	servedBy := resp.ServedBy
-	if servedBy == "" {
-		servedBy = s.cfg.AdvAddr
-	}
-	if servedBy != "" {
-		c.Response().Header().Set("X-RQLITE-SERVED-BY", servedBy)
-	}
+	s.setServedBy(c, resp.ServedBy)
 	r := renderer{associative: p.associative, blobArray: p.blobArray, mode: mode}
 	out := response{Results: r.results(resp.Results), Time: p.elapsed(c)}
 	if p.raftIndex {

@@ -169,8 +169,11 @@ func (s *Service) handleNodes(c echo.Context) error {
 }
 
 // handleLeader serves GET /leader: the leader's node object, 503 when
-// no leader is known. POST (stepdown) is a later issue.
+// no leader is known; POST /leader is a leadership transfer.
 func (s *Service) handleLeader(c echo.Context) error {
+	if c.Request().Method == http.MethodPost {
+		return s.handleStepdown(c)
+	}
 	p := paramsOf(c)
 	addr := s.store.LeaderAddr()
 	if !s.store.IsOpen() || addr == "" {

@@ -27,6 +27,22 @@ type dbFn func(ctx context.Context, req *store.Request) (store.Response, error)
 // results.
 type fakeDatabase struct {
 	executeFn, queryFn, requestFn dbFn
+	removeFn                      func(ctx context.Context, id string) (string, error)
+	stepdownFn                    func(ctx context.Context, id string, wait bool) (string, error)
+}
+
+func (f *fakeDatabase) Remove(ctx context.Context, id string) (string, error) {
+	if f.removeFn == nil {
+		return "", nil
+	}
+	return f.removeFn(ctx, id)
+}
+
+func (f *fakeDatabase) Stepdown(ctx context.Context, id string, wait bool) (string, error) {
+	if f.stepdownFn == nil {
+		return "", nil
+	}
+	return f.stepdownFn(ctx, id, wait)
 }
 
 func call(fn dbFn, ctx context.Context, req *store.Request) (store.Response, error) {

@@ -9,6 +9,8 @@ import (
 
 // Database runs client requests. cluster.Proxy implements it: it serves a
 // request locally when it can and otherwise forwards it to the leader.
+// The HTTP layer marks ?redirect requests with cluster.WithoutForwarding
+// and passes Basic-auth credentials with cluster.WithCredentials.
 // Errors the HTTP layer branches on: store.ErrNotLeader (only when the
 // request asked for ?redirect or no forwarding is possible),
 // store.ErrLeaderNotFound, store.ErrNotOpen, store.ErrNotReady,
@@ -17,6 +19,12 @@ type Database interface {
 	Execute(ctx context.Context, req *store.Request) (store.Response, error)
 	Query(ctx context.Context, req *store.Request) (store.Response, error)
 	Request(ctx context.Context, req *store.Request) (store.Response, error)
+	// Remove takes a node out of the cluster; Stepdown hands leadership to
+	// another node (id, or any if empty), waiting for it if wait. Both are
+	// forwarded to the leader; servedBy is the leader's Raft address when
+	// they were.
+	Remove(ctx context.Context, id string) (servedBy string, err error)
+	Stepdown(ctx context.Context, id string, wait bool) (servedBy string, err error)
 }
 
 // Store is the local node's state as the diagnostic endpoints see it.

@@ -70,7 +70,7 @@ func TestService_Malformed(t *testing.T) {
 		{"queue bad json", "POST", "/db/execute?queue", `[`, nil, 400, "invalid JSON body\n"},
 		{"wrong method", "PUT", "/db/execute", `["SELECT 1"]`, nil, 405, ""},
 		{"get execute", "GET", "/db/execute?q=SELECT+1", "", nil, 405, ""},
-		{"post leader", "POST", "/leader", `{}`, nil, 405, ""},
+		{"put leader", "PUT", "/leader", `{}`, nil, 405, ""},
 		{"unknown path", "GET", "/db/nope", "", nil, 404, ""},
 		{"join", "POST", "/join", `{"id":"1"}`, nil, 404, ""},
 	}

@@ -16,6 +16,7 @@ const (
 	permStatus  perm = "status"
 	permReady   perm = "ready"
 	permLeader  perm = "leader-ops"
+	permRemove  perm = "remove"
 )
 
 // route is one API path: prefix routes also match any longer path
@@ -31,6 +32,7 @@ type route struct {
 func (s *Service) routeTable() []route {
 	get, post, getPost := []string{http.MethodGet}, []string{http.MethodPost},
 		[]string{http.MethodGet, http.MethodPost}
+	del := []string{http.MethodDelete}
 	return []route{
 		{"/db/execute", true, []perm{permExecute}, post, s.handleExecute},
 		{"/db/query", true, []perm{permQuery}, getPost, s.handleQuery},
@@ -38,7 +40,8 @@ func (s *Service) routeTable() []route {
 		{"/db/sql", true, []perm{permQuery}, getPost, s.handleSQL},
 		{"/status", true, []perm{permStatus}, get, s.handleStatus},
 		{"/nodes", true, []perm{permStatus}, get, s.handleNodes},
-		{"/leader", false, []perm{permLeader}, get, s.handleLeader},
+		{"/leader", false, []perm{permLeader}, getPost, s.handleLeader},
+		{"/remove", true, []perm{permRemove}, del, s.handleRemove},
 		{"/readyz", true, []perm{permReady}, get, s.handleReadyz},
 		{"/debug/vars", false, []perm{permStatus}, nil, s.handleExpvar},
 		{"/debug/pprof", true, []perm{permStatus}, nil, s.handlePprof},
