@@ -120,3 +120,39 @@ func TestStore_Open_DataDirInUse(t *testing.T) {
 	}
 	mustExecute(t, first.Store, "INSERT INTO foo VALUES(1)")
 }
+
+// TestStore_Open_PeersJSON forces a new configuration with peers.json, as
+// an operator does after losing quorum: the node comes back as the sole
+// voter at a new address, with its data, and the file is moved aside.
+func TestStore_Open_PeersJSON(t *testing.T) {
+	dir := t.TempDir()
+	c := fileConfig(t, dir, nil)
+	first := startNode(t, c, raft.NewInmemAddr(), false)
+	mustExecute(t, first.Store, "CREATE TABLE foo (x)")
+	mustExecute(t, first.Store, "INSERT INTO foo VALUES(42)")
+	if err := first.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	newAddr := raft.NewInmemAddr()
+	peers := fmt.Sprintf(`[{"id":%q,"address":%q,"non_voter":false}]`, c.NodeID, newAddr)
+	peersPath := filepath.Join(dir, raftDirName, peersFile)
+	if err := os.WriteFile(peersPath, []byte(peers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, c, newAddr, false)
+	servers, err := n.Servers()
+	if err != nil || len(servers) != 1 || servers[0].Addr != string(newAddr) {
+		t.Fatalf("servers after recovery: %+v, %v", servers, err)
+	}
+	resp, err := n.Query(context.Background(), stmts("SELECT x FROM foo"))
+	if err != nil || len(resp.Results) != 1 || len(resp.Results[0].Values) != 1 || resp.Results[0].Values[0][0] != int64(42) {
+		t.Fatalf("data after recovery: %+v, %v", resp, err)
+	}
+	if _, err := os.Stat(peersPath); !os.IsNotExist(err) {
+		t.Fatalf("peers.json still in place: %v", err)
+	}
+	if _, err := os.Stat(peersPath + ".recovered"); err != nil {
+		t.Fatalf("peers.json not moved aside: %v", err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 const (
 	raftDirName    = "raft"
 	raftDBName     = "raft.db"
+	peersFile      = "peers.json"
 	sqliteName     = "db.sqlite"
 	logCacheSize   = 512
 	retainSnapshot = 2
@@ -115,6 +116,9 @@ func (s *Store) doOpen(context.Context) (err error) {
 	if s.hasState, err = raft.HasExistingState(logs, stable, s.snaps); err != nil {
 		return fmt.Errorf("check existing raft state: %w", err)
 	}
+	if err := s.recoverPeers(raftDir, logs, stable); err != nil {
+		return err
+	}
 	if s.openIndex, err = lastCommandIndex(logs); err != nil {
 		return err
 	}
@@ -189,6 +193,32 @@ func (s *Store) openSnapshots(raftDir string) error {
 		return err
 	}
 	s.snaps = snaps
+	return nil
+}
+
+// recoverPeers applies <raft dir>/peers.json, if present: the operator's
+// way to force a new configuration on a cluster that lost its quorum
+// (hashicorp-raft peers JSON, as rqlite). The file is moved aside once
+// applied so a later restart does not apply it again.
+func (s *Store) recoverPeers(raftDir string, logs raft.LogStore, stable raft.StableStore) error {
+	p := filepath.Join(raftDir, peersFile)
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	conf, err := raft.ReadConfigJSON(p)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	s.logger.Warn("recovering cluster configuration from peers.json", "path", p, "servers", len(conf.Servers))
+	s.proc.starting.Store(true)
+	defer s.proc.starting.Store(false)
+	if err := raft.RecoverCluster(s.raftConfig(), fsm{s.proc}, logs, stable, s.snaps, s.tn, conf); err != nil {
+		return fmt.Errorf("recover cluster from %s: %w", p, err)
+	}
+	s.hasState = true
+	if err := os.Rename(p, p+".recovered"); err != nil {
+		return fmt.Errorf("move %s aside: %w", p, err)
+	}
 	return nil
 }
 

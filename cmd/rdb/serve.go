@@ -265,6 +265,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.FKConstraints = cfg.FKConstraints
 	sc.MaxReadConns = cfg.DBMaxReadConns
 	sc.SnapshotThreshold = cfg.RaftSnapThreshold
+	// As rqlite: keep a quarter more log than the snapshot threshold, so a
+	// follower slightly behind catches up from the log, not a snapshot.
+	sc.TrailingLogs = cfg.RaftSnapThreshold + cfg.RaftSnapThreshold/4
 	sc.SnapshotInterval = cfg.RaftSnapInterval
 	sc.SnapshotWALSize = cfg.RaftSnapWALSize
 	sc.HeartbeatTimeout = cfg.RaftHeartbeatTimeout
