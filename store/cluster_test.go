@@ -135,6 +135,29 @@ func TestCluster_PartitionedLeader_RefusesReads(t *testing.T) {
 		})
 	}
 
+	// level=none is a local read by definition: the cut-off node answers
+	// with what it has, which misses the new leader's write (documented
+	// staleness, API.md §2).
+	none := stmts("SELECT n")
+	none.Level = LevelNone
+	if got, err := old.Query(ctx, none); err != nil || got.Results[0].Values[0][0] != int64(0) {
+		t.Fatalf("none on the old leader = %+v, %v; want its own stale count 0", got.Results, err)
+	}
+	// level=weak trusts the node's own belief: while it still thinks it
+	// leads it may answer stale data (the documented window), once it has
+	// stepped down it refuses. Either way it never sees the new write.
+	weak := stmts("SELECT n")
+	weak.Level = LevelWeak
+	if got, err := old.Query(ctx, weak); err == nil && got.Results[0].Values[0][0] != int64(0) {
+		t.Fatalf("weak on the old leader = %+v; a cut-off node cannot have the new write", got.Results)
+	} else if err != nil && !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("weak on the old leader: %v, want success or ErrNotLeader", err)
+	}
+	waitFor(t, waitTimeout, "the old leader to step down", func() bool { return !old.IsLeader() })
+	if _, err := old.Query(ctx, weak); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("weak after stepping down: %v, want ErrNotLeader", err)
+	}
+
 	lin := stmts("SELECT n")
 	lin.Level = LevelLinearizable
 	got, err := leader.Query(ctx, lin)
