@@ -96,12 +96,7 @@ func serveMain(name string, args []string, dataRequired bool, stdout, stderr io.
 	return 0
 }
 
-// shellMain is the interactive client; it arrives with its own issue.
+// shellMain is the interactive client (cmd/rdb/shell.go, package shell).
 func shellMain(name string, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && isVersionFlag(args[0]) {
-		fmt.Fprintln(stdout, versionString())
-		return 0
-	}
-	fmt.Fprintf(stderr, "%s: the interactive shell is not part of this build yet; use curl against the HTTP API (see README)\n", name)
-	return 2
+	return runShell(name, args, os.Stdin, stdout, stderr)
 }
