@@ -14,10 +14,21 @@
 // DB, so last_insert_rowid() and changes() stay sticky across requests as
 // rqlite clients expect) and a separate read-only pool (mode=ro), so reads
 // never wait for the writer. busy_timeout is 5000, foreign_keys follows
-// Config.FKConstraints, synchronous is OFF (the Raft log is the durable
-// record); the write connection has wal_autocheckpoint 0 (the store calls
-// Checkpoint after snapshots), read connections 1000. Double-quoted
-// string literals are accepted (SQLite's default).
+// Config.FKConstraints, synchronous is NORMAL (consistent through power
+// loss; the Raft log is the durable record); every connection has
+// wal_autocheckpoint 0: only the store checkpoints, when it snapshots, so
+// the WAL holds every change since the previous snapshot (CopyWAL).
+// Double-quoted string literals are accepted (SQLite's default).
+//
+// # Applied position
+//
+// ApplyEntry runs one Raft entry's requests and records the entry's
+// index and term in the table AppliedTable, in one SQLite transaction, so
+// the file always says which log prefix it holds (store/DESIGN.md). The
+// bookkeeping write leaves the connection's sticky counters as the user's
+// statements set them (counters.go). CheckFile, StampFile, PrepareBackup
+// and ApplyWAL work on database files outside a DB (uploads, backups,
+// snapshots).
 //
 // # Reads and writes
 //

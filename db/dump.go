@@ -77,7 +77,7 @@ func dumpTable(ctx context.Context, conn *sql.Conn, w *bufio.Writer, name, creat
 		w.WriteString(`DELETE FROM "sqlite_sequence";` + "\n")
 	case name == "sqlite_stat1":
 		w.WriteString(`ANALYZE "sqlite_master";` + "\n")
-	case strings.HasPrefix(name, "sqlite_"):
+	case strings.HasPrefix(name, "sqlite_"), name == AppliedTable:
 		return nil
 	default:
 		w.WriteString(create + ";\n")

@@ -6,6 +6,10 @@ var (
 	// ErrDisallowedPragma rejects a whole request containing a PRAGMA that
 	// would break replication (API.md §3.1). Nothing is applied.
 	ErrDisallowedPragma = errors.New("disallowed pragma")
+	// ErrDisallowedStatement rejects a whole request containing a
+	// statement that would reach outside the database file: ATTACH of any
+	// file, or VACUUM INTO a file. Nothing is applied.
+	ErrDisallowedStatement = errors.New("disallowed statement")
 	// ErrQueryWrite is the per-statement error for a write attempted on
 	// the read path.
 	ErrQueryWrite = errors.New("attempt to change database via query operation")
@@ -16,6 +20,9 @@ var (
 	// ErrNotSQLite rejects a Restore from a file that is not a SQLite
 	// database.
 	ErrNotSQLite = errors.New("db: not a SQLite database")
+	// ErrCorrupt rejects a SQLite file that fails its integrity check
+	// (corrupt or truncated).
+	ErrCorrupt = errors.New("db: database file is corrupt")
 	// ErrCheckpointBusy means a checkpoint could not complete because
 	// readers held the WAL; it is safe to retry.
 	ErrCheckpointBusy = errors.New("db: checkpoint incomplete, database busy")

@@ -12,13 +12,19 @@ import (
 	"modernc.org/sqlite"
 )
 
-// Connection settings (API.md §1.7 reports them). synchronous is OFF
-// because the Raft log, not the SQLite file, is the durable record.
+// Connection settings (API.md §1.7 reports them). synchronous is NORMAL:
+// in WAL mode a commit then costs no fsync and the file stays consistent
+// through power loss (only the newest commits may be lost); the Raft log
+// is the durable record and the store replays what the file lacks (see
+// store/DESIGN.md).
 const (
-	busyTimeoutMS    = 5000
-	readAutoCkpt     = 1000
-	writeAutoCkpt    = 0 // the store checkpoints after snapshots
-	synchronousLevel = 0
+	busyTimeoutMS = 5000
+	// Only the store checkpoints, when it snapshots: the WAL must hold
+	// every frame since the previous snapshot (incremental snapshots copy
+	// it), so no connection checkpoints on its own.
+	readAutoCkpt     = 0
+	writeAutoCkpt    = 0
+	synchronousLevel = 1
 )
 
 // connector opens connections of a private driver, so that its functions

@@ -15,6 +15,13 @@ type runner struct {
 	// before runs before each statement (the write connection refreshes
 	// its wall-clock 'now').
 	before func()
+	// nested means the statements run inside the entry's transaction
+	// (DB.ApplyEntry): a Transaction request uses a savepoint instead of
+	// BEGIN…COMMIT. A failure that made SQLite roll the whole entry
+	// transaction back (ON CONFLICT ROLLBACK, an interrupt) sets lost and
+	// stops the run: ApplyEntry then reruns the entry in autocommit mode.
+	nested bool
+	lost   bool
 }
 
 // run executes the request in mode and returns one Result per non-empty
@@ -24,7 +31,7 @@ type runner struct {
 func (r *runner) run(ctx context.Context, mode Mode) []Result {
 	results := make([]Result, 0, len(r.req.Statements))
 	if r.req.Transaction {
-		if _, err := r.conn.ExecContext(ctx, "BEGIN"); err != nil {
+		if _, err := r.conn.ExecContext(ctx, r.txSQL().begin); err != nil {
 			return append(results, Result{Error: errorText(err, executeTimeoutText)})
 		}
 	}
@@ -38,9 +45,15 @@ func (r *runner) run(ctx context.Context, mode Mode) []Result {
 			r.rollback()
 			return results
 		}
+		if res.Error != "" {
+			r.reopen()
+		}
+		if r.lost {
+			return results
+		}
 	}
 	if r.req.Transaction {
-		if _, err := r.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		if _, err := r.conn.ExecContext(ctx, r.txSQL().commit); err != nil {
 			r.rollback()
 			results = append(results, Result{Error: errorText(err, executeTimeoutText)})
 		}
@@ -48,11 +61,42 @@ func (r *runner) run(ctx context.Context, mode Mode) []Result {
 	return results
 }
 
+// txStatements are the statements that open, commit and roll back a
+// request's transaction.
+type txStatements struct{ begin, commit, rollback string }
+
+var (
+	topTx    = txStatements{"BEGIN", "COMMIT", "ROLLBACK"}
+	nestedTx = txStatements{"SAVEPOINT rdb_request", "RELEASE rdb_request",
+		"ROLLBACK TO rdb_request; RELEASE rdb_request"}
+)
+
+func (r *runner) txSQL() txStatements {
+	if r.nested {
+		return nestedTx
+	}
+	return topTx
+}
+
 // rollback ends the request's transaction after a failure. SQLite may
 // already have rolled it back (e.g. after an interrupt), so an error here
 // says nothing new.
 func (r *runner) rollback() {
-	_, _ = r.conn.ExecContext(context.Background(), "ROLLBACK")
+	_, _ = r.conn.ExecContext(context.Background(), r.txSQL().rollback)
+	r.reopen()
+}
+
+// reopen checks that a nested runner is still inside the entry's
+// transaction after a failure: BEGIN fails inside a transaction, and
+// succeeds (opening one for ApplyEntry to roll back) if SQLite rolled the
+// entry's transaction back.
+func (r *runner) reopen() {
+	if !r.nested {
+		return
+	}
+	if _, err := r.conn.ExecContext(context.Background(), "BEGIN"); err == nil {
+		r.lost = true
+	}
 }
 
 // one runs a statement and stamps its timing.

@@ -12,8 +12,11 @@ import (
 )
 
 const (
-	// Version is the format version Write produces.
+	// Version is the format of a whole database (Write).
 	Version = 1
+	// VersionWAL is the format of an incremental snapshot: the payload is
+	// the database's WAL file since the previous snapshot.
+	VersionWAL = 2
 
 	magic      = "RDBSNAP"
 	headerSize = len(magic) + 1 + 8 + 8 + 8 // magic, version, index, term, payload length
@@ -29,31 +32,39 @@ type Meta struct {
 	Term  uint64
 }
 
-// Write streams the file at path to w as one snapshot: header (with meta),
-// file bytes, checksum. The file must not change while Write runs (callers
-// pass a private copy); a file that shrinks is reported as an error.
+// Write streams the file at path to w as one full snapshot: header (with
+// meta), file bytes, checksum. The file must not change while Write runs
+// (callers pass a private copy); a file that shrinks is reported as an
+// error.
 func Write(w io.Writer, path string, meta Meta) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open snapshot source: %w", err)
 	}
 	defer f.Close()
+	return WriteFrom(w, f, Version, meta)
+}
+
+// WriteFrom is Write from an open file, in format version (Version for a
+// whole database, VersionWAL for the WAL frames of an incremental
+// snapshot). The file is read from its start.
+func WriteFrom(w io.Writer, f *os.File, version byte, meta Meta) error {
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("stat snapshot source %s: %w", path, err)
+		return fmt.Errorf("stat snapshot source %s: %w", f.Name(), err)
 	}
 	size := fi.Size()
 	h := sha256.New()
 	mw := io.MultiWriter(w, h)
-	if _, err := mw.Write(encodeHeader(meta, uint64(size))); err != nil {
+	if _, err := mw.Write(encodeHeader(version, meta, uint64(size))); err != nil {
 		return fmt.Errorf("write snapshot header: %w", err)
 	}
-	n, err := io.CopyBuffer(mw, io.LimitReader(f, size), make([]byte, copyBuf))
+	n, err := io.CopyBuffer(mw, io.NewSectionReader(f, 0, size), make([]byte, copyBuf))
 	if err != nil {
 		return fmt.Errorf("write snapshot payload: %w", err)
 	}
 	if n != size {
-		return fmt.Errorf("write snapshot payload: %s shrank from %d to %d bytes", path, size, n)
+		return fmt.Errorf("write snapshot payload: %s shrank from %d to %d bytes", f.Name(), size, n)
 	}
 	if _, err := w.Write(h.Sum(nil)); err != nil {
 		return fmt.Errorf("write snapshot checksum: %w", err)
@@ -66,18 +77,28 @@ func Write(w io.Writer, path string, meta Meta) error {
 // ErrTruncated, the partial file is removed. The file is synced before
 // Read returns.
 func Read(r io.Reader, destPath string) (Meta, error) {
+	meta, version, err := readAny(r, destPath)
+	if err == nil && version != Version {
+		os.Remove(destPath)
+		return Meta{}, fmt.Errorf("version %d where a whole database was expected: %w", version, ErrVersion)
+	}
+	return meta, err
+}
+
+// readAny is Read for either version, which it returns.
+func readAny(r io.Reader, destPath string) (Meta, byte, error) {
 	hdr := make([]byte, headerSize)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return Meta{}, fmt.Errorf("read snapshot header: %w", readErr(err))
+		return Meta{}, 0, fmt.Errorf("read snapshot header: %w", readErr(err))
 	}
 	meta, size, err := decodeHeader(hdr)
 	if err != nil {
-		return Meta{}, err
+		return Meta{}, 0, err
 	}
 	if err := readFile(r, destPath, hdr, size); err != nil {
-		return Meta{}, err
+		return Meta{}, 0, err
 	}
-	return meta, nil
+	return meta, hdr[len(magic)], nil
 }
 
 // readFile creates destPath from the payload, removing it on error.
@@ -122,10 +143,10 @@ func readPayload(r io.Reader, f *os.File, hdr []byte, size int64) error {
 	return nil
 }
 
-func encodeHeader(meta Meta, size uint64) []byte {
+func encodeHeader(version byte, meta Meta, size uint64) []byte {
 	b := make([]byte, len(magic), headerSize)
 	copy(b, magic)
-	b = append(b, Version)
+	b = append(b, version)
 	b = binary.BigEndian.AppendUint64(b, meta.Index)
 	b = binary.BigEndian.AppendUint64(b, meta.Term)
 	return binary.BigEndian.AppendUint64(b, size)
@@ -136,7 +157,7 @@ func decodeHeader(b []byte) (Meta, int64, error) {
 		return Meta{}, 0, ErrFormat
 	}
 	b = b[len(magic):]
-	if b[0] != Version {
+	if b[0] != Version && b[0] != VersionWAL {
 		return Meta{}, 0, fmt.Errorf("version %d: %w", b[0], ErrVersion)
 	}
 	meta := Meta{Index: binary.BigEndian.Uint64(b[1:]), Term: binary.BigEndian.Uint64(b[9:])}
@@ -153,4 +174,16 @@ func readErr(err error) error {
 		return ErrTruncated
 	}
 	return err
+}
+
+// ReadMeta reads only the header of the snapshot in r and returns its
+// meta: cheap, whatever the snapshot's size. It verifies nothing beyond
+// the header; Read verifies the whole stream.
+func ReadMeta(r io.Reader) (Meta, error) {
+	hdr := make([]byte, headerSize)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return Meta{}, fmt.Errorf("read snapshot header: %w", readErr(err))
+	}
+	meta, _, err := decodeHeader(hdr)
+	return meta, err
 }

@@ -140,3 +140,32 @@ func (r *failReader) Read([]byte) (int, error) { return 0, r.err }
 type failWriter struct{ err error }
 
 func (w *failWriter) Write([]byte) (int, error) { return 0, w.err }
+
+func TestReadMeta(t *testing.T) {
+	want := Meta{Index: 12, Term: 3}
+	var buf bytes.Buffer
+	if err := Write(&buf, writeFile(t, []byte("payload")), want); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		in      []byte
+		wantErr error
+	}{
+		{"whole stream", buf.Bytes(), nil},
+		{"header only", buf.Bytes()[:headerSize], nil},
+		{"short header", buf.Bytes()[:headerSize-1], ErrTruncated},
+		{"not a snapshot", bytes.Repeat([]byte("x"), headerSize), ErrFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadMeta(bytes.NewReader(tt.in))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && got != want {
+				t.Errorf("meta = %+v, want %+v", got, want)
+			}
+		})
+	}
+}

@@ -1,26 +1,42 @@
 package snapshot
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
 
-// Config says where snapshots live and how many are kept.
+// ApplyWALFunc folds the WAL file walPath into the database file dbPath,
+// in place and crash-safely (a SQLite checkpoint). The store calls it to
+// reap incremental snapshots into the base and to rebuild a whole
+// database for Open; the package itself knows nothing of SQLite.
+type ApplyWALFunc func(dbPath, walPath string) error
+
+// Config says where snapshots live and how they are reaped.
 type Config struct {
 	// Dir is the parent directory; snapshots go in Dir/snapshots.
 	Dir string
-	// Retain is how many snapshots are kept after a new one completes.
+	// Retain is how many incremental snapshots are kept on top of the base
+	// before the oldest are folded into it.
 	Retain int
+	// ApplyWAL folds a WAL into a database; required once incremental
+	// snapshots are stored.
+	ApplyWAL ApplyWALFunc
 	// Logger receives the store's messages; nil discards them.
 	Logger hclog.Logger
 }
 
-// DefaultConfig keeps two snapshots, as rqlite does.
+// DefaultConfig keeps two incremental snapshots on top of the base.
 func DefaultConfig() Config { return Config{Retain: 2} }
 
 // Validate reports a Config that cannot work.
@@ -34,17 +50,42 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Store is the raft.SnapshotStore for rdb snapshots. For now it keeps whole
-// snapshots as files (raft.FileSnapshotStore); the stream inside each is
-// the format of Write.
+// Store is the raft.SnapshotStore for rdb snapshots: one base (a whole
+// database file) and the incremental snapshots after it (WAL files), see
+// DESIGN.md. Directory layout under Dir/snapshots:
+//
+//	base/      meta.json, data     the base database
+//	wal-<id>/  meta.json, data     one incremental snapshot
+//	tmp-<id>/                      a snapshot being written
 type Store struct {
-	files *raft.FileSnapshotStore
-	dir   string
+	dir      string
+	retain   int
+	applyWAL ApplyWALFunc
+	logger   hclog.Logger
+
+	mu sync.Mutex // guards the directory
 }
 
 var _ raft.SnapshotStore = (*Store)(nil)
 
-// NewStore opens (creating if needed) the snapshot store in cfg.Dir.
+const (
+	baseDir    = "base"
+	baseNewDir = "base.new"
+	walPrefix  = "wal-"
+	tmpPrefix  = "tmp-"
+	metaFile   = "meta.json"
+	dataFile   = "data"
+)
+
+// storedMeta is meta.json: raft's view and the FSM's.
+type storedMeta struct {
+	Raft raft.SnapshotMeta
+	FSM  Meta
+}
+
+// NewStore opens (creating if needed) the snapshot store in cfg.Dir,
+// finishing a base replacement a crash interrupted and removing partial
+// snapshots.
 func NewStore(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -53,31 +94,327 @@ func NewStore(cfg Config) (*Store, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	fs, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, cfg.Retain, logger)
-	if err != nil {
-		return nil, fmt.Errorf("open snapshot store %s: %w", cfg.Dir, err)
+	s := &Store{dir: filepath.Join(cfg.Dir, "snapshots"), retain: cfg.Retain, applyWAL: cfg.ApplyWAL, logger: logger}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open snapshot store %s: %w", s.dir, err)
 	}
-	return &Store{files: fs, dir: filepath.Join(cfg.Dir, "snapshots")}, nil
+	if err := s.recover(); err != nil {
+		return nil, fmt.Errorf("open snapshot store %s: %w", s.dir, err)
+	}
+	return s, nil
+}
+
+// recover completes or undoes what a crash interrupted.
+func (s *Store) recover() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, baseNewDir)); err == nil {
+		return s.installBase()
+	}
+	return nil
 }
 
 // Dir is the directory holding the snapshots.
 func (s *Store) Dir() string { return s.dir }
 
-// Create starts a new snapshot; raft writes the FSM's stream into the sink.
+// Create starts a new snapshot; raft writes the FSM's stream (either
+// format version) into the sink.
 func (s *Store) Create(version raft.SnapshotVersion, index, term uint64,
-	configuration raft.Configuration, configurationIndex uint64, trans raft.Transport,
+	configuration raft.Configuration, configurationIndex uint64, _ raft.Transport,
 ) (raft.SnapshotSink, error) {
-	return s.files.Create(version, index, term, configuration, configurationIndex, trans)
+	id := fmt.Sprintf("%d-%d-%d", term, index, time.Now().UnixMilli())
+	tmp := filepath.Join(s.dir, tmpPrefix+id)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("create snapshot %s: %w", id, err)
+	}
+	f, err := os.Create(filepath.Join(tmp, "stream"))
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("create snapshot %s: %w", id, err)
+	}
+	meta := raft.SnapshotMeta{Version: version, ID: id, Index: index, Term: term,
+		Configuration: configuration, ConfigurationIndex: configurationIndex}
+	return &sink{store: s, dir: tmp, f: f, meta: meta}, nil
 }
 
-// List returns the snapshots, newest first.
-func (s *Store) List() ([]*raft.SnapshotMeta, error) { return s.files.List() }
+// List returns the snapshots, newest first: the incremental ones, then the
+// base.
+func (s *Store) List() ([]*raft.SnapshotMeta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	metas, err := s.chain()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*raft.SnapshotMeta, len(metas))
+	for i, m := range metas {
+		out[len(metas)-1-i] = &m.Raft
+	}
+	return out, nil
+}
 
-// Open returns a snapshot's metadata and its stream.
+// HasBase reports whether the store holds a base database, on which an
+// incremental snapshot can build.
+func (s *Store) HasBase() bool {
+	_, err := os.Stat(filepath.Join(s.dir, baseDir, metaFile))
+	return err == nil
+}
+
+// chain returns the base and the incremental snapshots, oldest first,
+// ignoring incremental ones already folded into the base.
+func (s *Store) chain() ([]storedMeta, error) {
+	base, err := readStoredMeta(filepath.Join(s.dir, baseDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []storedMeta{base}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), walPrefix) {
+			continue
+		}
+		m, err := readStoredMeta(filepath.Join(s.dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if m.Raft.Index > base.Raft.Index {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out[1:], func(a, b storedMeta) int { return compareIndex(a.Raft, b.Raft) })
+	return out, nil
+}
+
+func compareIndex(a, b raft.SnapshotMeta) int {
+	if a.Term != b.Term {
+		return cmpU(a.Term, b.Term)
+	}
+	return cmpU(a.Index, b.Index)
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func readStoredMeta(dir string) (storedMeta, error) {
+	var m storedMeta
+	b, err := os.ReadFile(filepath.Join(dir, metaFile))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("decode %s: %w", filepath.Join(dir, metaFile), err)
+	}
+	return m, nil
+}
+
+// writeStoredMeta writes meta.json atomically (temp file, sync, rename).
+func writeStoredMeta(dir string, m storedMeta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, metaFile+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, metaFile))
+}
+
+// ReadMeta returns the FSM meta of snapshot id without reading its data.
+func (s *Store) ReadMeta(id string) (Meta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	metas, err := s.chain()
+	if err != nil {
+		return Meta{}, err
+	}
+	for _, m := range metas {
+		if m.Raft.ID == id {
+			return m.FSM, nil
+		}
+	}
+	return Meta{}, fmt.Errorf("snapshot %s: %w", id, os.ErrNotExist)
+}
+
+// Open returns snapshot id as one whole-database stream (format Version):
+// the base with every incremental snapshot up to id folded in, rebuilt in
+// a private copy that Close removes. Never held in memory.
 func (s *Store) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
-	meta, rc, err := s.files.Open(id)
+	path, m, err := s.materialize(id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
 	}
-	return meta, rc, nil
+	f, err := os.Open(path)
+	if err != nil {
+		os.RemoveAll(filepath.Dir(path))
+		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		os.RemoveAll(filepath.Dir(path))
+		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
+	}
+	meta := m.Raft
+	// raft sends Size to a follower as the stream's length: it is the
+	// rebuilt whole-database stream, not what the store keeps.
+	meta.Size = int64(headerSize) + fi.Size() + int64(sumSize)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(WriteFrom(pw, f, Version, m.FSM)) }()
+	rc := &openSnapshot{PipeReader: pr, f: f, dir: filepath.Dir(path)}
+	return &meta, rc, nil
+}
+
+// materialize copies the base and folds the incremental snapshots up to
+// id into the copy.
+func (s *Store) materialize(id string) (string, storedMeta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	metas, err := s.chain()
+	if err != nil {
+		return "", storedMeta{}, err
+	}
+	end := slices.IndexFunc(metas, func(m storedMeta) bool { return m.Raft.ID == id })
+	if end < 0 {
+		return "", storedMeta{}, os.ErrNotExist
+	}
+	tmp, err := os.MkdirTemp(s.dir, tmpPrefix+"open-")
+	if err != nil {
+		return "", storedMeta{}, err
+	}
+	path := filepath.Join(tmp, dataFile)
+	if err := copyFile(filepath.Join(s.dir, baseDir, dataFile), path); err != nil {
+		os.RemoveAll(tmp)
+		return "", storedMeta{}, err
+	}
+	for _, m := range metas[1 : end+1] {
+		if err := s.fold(path, filepath.Join(s.dir, walPrefix+m.Raft.ID, dataFile)); err != nil {
+			os.RemoveAll(tmp)
+			return "", storedMeta{}, err
+		}
+	}
+	return path, metas[end], nil
+}
+
+func (s *Store) fold(dbPath, walPath string) error {
+	if s.applyWAL == nil {
+		return errors.New("snapshot: no ApplyWAL configured for incremental snapshots")
+	}
+	if err := s.applyWAL(dbPath, walPath); err != nil {
+		return fmt.Errorf("fold %s into %s: %w", walPath, dbPath, err)
+	}
+	return nil
+}
+
+// openSnapshot is the stream Open returns.
+type openSnapshot struct {
+	*io.PipeReader
+	f   *os.File
+	dir string
+}
+
+func (o *openSnapshot) Close() error {
+	o.PipeReader.Close()
+	o.f.Close()
+	return os.RemoveAll(o.dir)
+}
+
+// Reap folds every incremental snapshot into the base and returns how many
+// it folded (POST /reap).
+func (s *Store) Reap() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reapLocked(0)
+}
+
+// reapLocked folds the oldest incremental snapshots into the base until at
+// most keep are left. Each fold is a checkpoint into the base, in place
+// and crash-safe, then the base's meta moves forward, then the WAL is
+// removed; a crash in between leaves a WAL that the base already holds,
+// which chain ignores.
+func (s *Store) reapLocked(keep int) (int, error) {
+	metas, err := s.chain()
+	if err != nil || len(metas) <= 1+keep {
+		return 0, err
+	}
+	folded := 0
+	base := filepath.Join(s.dir, baseDir)
+	for _, m := range metas[1 : len(metas)-keep] {
+		walDir := filepath.Join(s.dir, walPrefix+m.Raft.ID)
+		if err := s.fold(filepath.Join(base, dataFile), filepath.Join(walDir, dataFile)); err != nil {
+			return folded, err
+		}
+		if err := writeStoredMeta(base, m); err != nil {
+			return folded, fmt.Errorf("reap: %w", err)
+		}
+		if err := os.RemoveAll(walDir); err != nil {
+			return folded, fmt.Errorf("reap: %w", err)
+		}
+		folded++
+	}
+	return folded, nil
+}
+
+// installBase makes base.new the base, dropping the old base and every
+// incremental snapshot.
+func (s *Store) installBase() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == baseDir || strings.HasPrefix(e.Name(), walPrefix) {
+			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return os.Rename(filepath.Join(s.dir, baseNewDir), filepath.Join(s.dir, baseDir))
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

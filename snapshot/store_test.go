@@ -2,8 +2,10 @@ package snapshot
 
 import (
 	"bytes"
-	"io"
+	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -45,45 +47,173 @@ func persist(t *testing.T, s *Store, index uint64, data []byte) string {
 	return sink.ID()
 }
 
-func TestStore_CreateOpenRetain(t *testing.T) {
+// appendWAL is a stand-in for SQLite's checkpoint: it appends the "WAL"
+// bytes to the "database".
+func appendWAL(dbPath, walPath string) error {
+	w, err := os.ReadFile(walPath)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dbPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(w); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// persistVersion writes one snapshot of data in format version into s.
+func persistVersion(t *testing.T, s *Store, version byte, index uint64, data []byte) (string, error) {
+	t.Helper()
+	_, tn := raft.NewInmemTransport("")
+	sink, err := s.Create(raft.SnapshotVersionMax, index, 1, raft.Configuration{}, 1, tn)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	f, err := os.Open(writeFile(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := WriteFrom(sink, f, version, Meta{Index: index, Term: 1}); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return sink.ID(), sink.Close()
+}
+
+// opened reads snapshot id back as a whole database.
+func opened(t *testing.T, s *Store, id string) (Meta, string) {
+	t.Helper()
+	rmeta, rc, err := s.Open(id)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", id, err)
+	}
+	defer rc.Close()
+	var stream bytes.Buffer
+	if _, err := stream.ReadFrom(rc); err != nil {
+		t.Fatalf("read snapshot %s: %v", id, err)
+	}
+	if int64(stream.Len()) != rmeta.Size {
+		t.Fatalf("Open(%s): meta.Size %d, stream has %d bytes", id, rmeta.Size, stream.Len())
+	}
+	dst := filepath.Join(t.TempDir(), "dst")
+	meta, err := Read(&stream, dst)
+	if err != nil {
+		t.Fatalf("Read of snapshot %s: %v", id, err)
+	}
+	b, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return meta, string(b)
+}
+
+func newChainStore(t *testing.T, retain int) *Store {
+	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Dir = t.TempDir()
+	cfg.Dir, cfg.Retain, cfg.ApplyWAL = t.TempDir(), retain, appendWAL
 	s, err := NewStore(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Dir(), filepath.Join(cfg.Dir, "snapshots"); got != want {
-		t.Fatalf("Dir() = %q, want %q", got, want)
-	}
-	for i := uint64(1); i <= 3; i++ {
-		persist(t, s, i*10, []byte{byte(i)})
-	}
+	return s
+}
+
+func listIndexes(t *testing.T, s *Store) []uint64 {
+	t.Helper()
 	metas, err := s.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(metas), cfg.Retain; got != want {
-		t.Fatalf("List() has %d snapshots, want %d", got, want)
+	var out []uint64
+	for _, m := range metas {
+		out = append(out, m.Index)
 	}
-	if got, want := metas[0].Index, uint64(30); got != want {
-		t.Fatalf("newest snapshot index = %d, want %d", got, want)
+	return out
+}
+
+func TestStore_FullReplacesBase(t *testing.T) {
+	s := newChainStore(t, 2)
+	if got, want := s.Dir(), filepath.Join(filepath.Dir(s.Dir()), "snapshots"); got != want {
+		t.Fatalf("Dir() = %q, want %q", got, want)
 	}
-	_, rc, err := s.Open(metas[0].ID)
+	var id string
+	for i := uint64(1); i <= 3; i++ {
+		id = persist(t, s, i*10, []byte{byte('a' + i)})
+	}
+	if got := listIndexes(t, s); !slices.Equal(got, []uint64{30}) {
+		t.Fatalf("List() indexes = %v, want [30]", got)
+	}
+	meta, data := opened(t, s, id)
+	if meta.Index != 30 || data != "d" {
+		t.Fatalf("Open = %+v %q, want index 30 and %q", meta, data, "d")
+	}
+}
+
+func TestStore_IncrementalChain(t *testing.T) {
+	s := newChainStore(t, 2)
+	if _, err := persistVersion(t, s, VersionWAL, 5, []byte("X")); !errors.Is(err, errNoBase) {
+		t.Fatalf("incremental without a base: %v, want %v", err, errNoBase)
+	}
+	persist(t, s, 10, []byte("A"))
+	ids := map[uint64]string{}
+	for i, w := range []string{"B", "C", "D"} {
+		index := uint64(20 + 10*i)
+		id, err := persistVersion(t, s, VersionWAL, index, []byte(w))
+		if err != nil {
+			t.Fatalf("incremental %d: %v", index, err)
+		}
+		ids[index] = id
+	}
+	if got, want := listIndexes(t, s), []uint64{40, 30, 20}; !slices.Equal(got, want) {
+		t.Fatalf("List() = %v, want %v (the oldest incremental folded into the base)", got, want)
+	}
+	for index, want := range map[uint64]string{30: "ABC", 40: "ABCD"} {
+		if meta, got := opened(t, s, ids[index]); got != want || meta.Index != index {
+			t.Errorf("Open(%d) = %+v %q, want %q", index, meta, got, want)
+		}
+	}
+	if m, err := s.ReadMeta(ids[40]); err != nil || m.Index != 40 {
+		t.Errorf("ReadMeta = %+v, %v", m, err)
+	}
+	n, err := s.Reap()
+	if err != nil || n != 2 {
+		t.Fatalf("Reap = %d, %v; want 2", n, err)
+	}
+	if got := listIndexes(t, s); !slices.Equal(got, []uint64{40}) {
+		t.Fatalf("List() after Reap = %v, want [40]", got)
+	}
+	metas, _ := s.List()
+	if _, got := opened(t, s, metas[0].ID); got != "ABCD" {
+		t.Errorf("base after Reap = %q, want ABCD", got)
+	}
+}
+
+func TestStore_CorruptStreamRefused(t *testing.T) {
+	s := newChainStore(t, 2)
+	persist(t, s, 10, []byte("A"))
+	_, tn := raft.NewInmemTransport("")
+	sink, err := s.Create(raft.SnapshotVersionMax, 20, 1, raft.Configuration{}, 1, tn)
 	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, rc); err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(t.TempDir(), "dst")
-	meta, err := Read(&buf, dst)
-	if err != nil {
-		t.Fatalf("Read of stored snapshot: %v", err)
+	var buf bytes.Buffer
+	if err := Write(&buf, writeFile(t, []byte("BBBB")), Meta{Index: 20, Term: 1}); err != nil {
+		t.Fatal(err)
 	}
-	if got, want := meta.Index, metas[0].Index; got != want {
-		t.Fatalf("stream's index = %d, want raft's %d", got, want)
+	b := buf.Bytes()
+	b[headerSize+1] ^= 0xff
+	if _, err := sink.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("Close of a corrupt stream: %v, want %v", err, ErrChecksum)
+	}
+	if got := listIndexes(t, s); !slices.Equal(got, []uint64{10}) {
+		t.Fatalf("List() = %v, want the old base only", got)
 	}
 }
 
@@ -96,5 +226,32 @@ func TestStore_OpenMissing(t *testing.T) {
 	}
 	if _, _, err := s.Open("no-such-id"); err == nil {
 		t.Fatal("Open of a missing snapshot succeeded, want error")
+	}
+}
+
+func TestStore_ReadMeta(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Dir = t.TempDir()
+	s, err := NewStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := persist(t, s, 17, []byte("some database bytes"))
+	tests := []struct {
+		name    string
+		id      string
+		want    Meta
+		wantErr bool
+	}{
+		{"existing", id, Meta{Index: 17, Term: 1}, false},
+		{"missing", "no-such-snapshot", Meta{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ReadMeta(tt.id)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("ReadMeta(%s) = %+v, %v; want %+v (error %v)", tt.id, got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }

@@ -26,7 +26,8 @@ const (
 	cmdExecute commandType = 1
 	cmdQuery   commandType = 2
 	cmdRequest commandType = 3
-	// Reserved for later: load (replace the database), noop.
+	// cmdLoad replaces the database with the SQLite file in Load.
+	cmdLoad commandType = 4
 )
 
 // command is the payload of one log entry. It holds a list of requests so
@@ -36,6 +37,7 @@ type command struct {
 	Type     commandType      `codec:"t"`
 	Time     int64            `codec:"n"` // leader's clock, Unix ns: the entry's 'now'
 	Requests []commandRequest `codec:"r,omitempty"`
+	Load     []byte           `codec:"l,omitempty"` // cmdLoad: the database file
 }
 
 // commandRequest is a db.Request plus the mode to run it in.

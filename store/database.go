@@ -10,7 +10,9 @@ import (
 // sqliteDB) in production; tests of the Raft logic may use a fake.
 type database interface {
 	CheckRequest(req *db.Request) error
-	Apply(ctx context.Context, req *db.Request, mode db.Mode, env db.Env) ([]db.Result, error)
+	ApplyEntry(ctx context.Context, items []db.Item, at db.Applied) ([][]db.Result, error)
+	Applied(ctx context.Context) (db.Applied, error)
+	SetApplied(ctx context.Context, at db.Applied) error
 	Query(ctx context.Context, req *db.Request) ([]db.Result, error)
 	ReadOnly(ctx context.Context, stmts []db.Statement) (bool, error)
 	Ping(ctx context.Context) error

@@ -3,6 +3,10 @@ package store
 import "errors"
 
 var (
+	// ErrLeadershipLost means leadership was lost while an entry was being
+	// committed: it may or may not be applied. Callers must not retry it
+	// blindly (unlike ErrNotLeader, where the entry never reached the log).
+	ErrLeadershipLost = errors.New("leadership lost while committing log")
 	// ErrNotLeader means the request needs the leader and this node is not
 	// it; cluster forwards it.
 	ErrNotLeader = errors.New("not leader")
@@ -32,4 +36,12 @@ var (
 	ErrNodeNotFound = errors.New("node not found")
 	// ErrStepdownSelf means a leadership transfer named the current leader.
 	ErrStepdownSelf = errors.New("cannot transfer leadership to the current leader")
+)
+
+var (
+	// ErrNotSingleNode refuses /boot on a node that is not the only
+	// member of its cluster.
+	ErrNotSingleNode = errors.New("not single-node")
+	// ErrLoadTooLarge refuses a database upload bigger than MaxLoadSize.
+	ErrLoadTooLarge = errors.New("database file too large to load")
 )

@@ -107,9 +107,13 @@ func raftError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
-		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		// The entry never reached the log: safe to retry on the leader.
 		return ErrNotLeader
+	case errors.Is(err, raft.ErrLeadershipLost):
+		// The entry may still commit under the next leader: retrying could
+		// apply it twice, so this is reported, never forwarded again.
+		return ErrLeadershipLost
 	case errors.Is(err, raft.ErrEnqueueTimeout):
 		return ErrApplyTimeout
 	case errors.Is(err, raft.ErrRaftShutdown):

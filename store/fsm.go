@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -27,51 +25,93 @@ var (
 )
 
 // Apply runs a committed command; the response is a []requestResult.
-func (f fsm) Apply(l *raft.Log) any { return f.p.apply(l) }
+func (f fsm) Apply(l *raft.Log) any {
+	f.p.fsmMu.Lock()
+	defer f.p.fsmMu.Unlock()
+	return f.p.apply(l)
+}
 
 // Snapshot copies the database; see processor.snapshot.
-func (f fsm) Snapshot() (raft.FSMSnapshot, error) { return f.p.snapshot() }
+func (f fsm) Snapshot() (raft.FSMSnapshot, error) {
+	f.p.fsmMu.Lock()
+	defer f.p.fsmMu.Unlock()
+	return f.p.snapshot()
+}
 
 // Restore replaces the database with a snapshot.
 func (f fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	f.p.fsmMu.Lock()
+	defer f.p.fsmMu.Unlock()
 	return f.p.restore(rc)
 }
 
 // StoreConfiguration counts a committed configuration entry as applied, so
 // the applied index can reach the commit index after membership changes.
 func (f fsm) StoreConfiguration(index uint64, _ raft.Configuration) {
-	f.p.advance(index, 0, time.Time{}, false)
+	f.p.fsmMu.Lock()
+	defer f.p.fsmMu.Unlock()
+	f.p.storeConfiguration(index)
 }
 
-// fsmSnapshot is a private copy of the database taken by Snapshot.
+// fsmSnapshot is what Snapshot captured: a private copy of the database
+// (fake databases), the live database file right after a full checkpoint
+// (a full snapshot), or a copy of the WAL (an incremental one).
 type fsmSnapshot struct {
-	dir, path string
-	meta      snapshot.Meta // where the FSM stood when the copy was taken
-	db        database
-	logger    *slog.Logger
+	p       *processor
+	dir     string        // private files, removed by Release
+	path    string        // the copy (private-copy snapshots)
+	file    *os.File      // the file to stream (full and WAL snapshots)
+	version byte          // snapshot.Version or snapshot.VersionWAL
+	meta    snapshot.Meta // where the FSM stood when it was captured
+	live    bool          // file is the live database: p.liveMu is held
 }
 
-// Persist streams the copy into the sink in the snapshot format, then
-// truncates the WAL: its content is now in the snapshot.
+// Persist streams the capture into the sink in the snapshot format. A
+// failure makes the next snapshot a full one: the store's chain of
+// incremental snapshots may now lack these changes.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := snapshot.Write(sink, s.path, s.meta); err != nil {
+	var err error
+	if s.file != nil {
+		err = snapshot.WriteFrom(sink, s.file, s.version, s.meta)
+	} else {
+		err = snapshot.Write(sink, s.path, s.meta)
+	}
+	if err != nil {
 		sink.Cancel()
+		s.p.fullNeeded.Store(true)
 		return fmt.Errorf("persist snapshot %s: %w", sink.ID(), err)
 	}
 	if err := sink.Close(); err != nil {
+		s.p.fullNeeded.Store(true)
 		return fmt.Errorf("close snapshot %s: %w", sink.ID(), err)
 	}
+	if s.version == snapshot.Version && s.file != nil {
+		s.p.fullNeeded.Store(false)
+	}
 	counters().Add(numSnapshots, 1)
-	if err := s.db.Checkpoint(context.Background()); err != nil {
-		s.logger.Warn("checkpoint after snapshot", "error", err)
+	if s.file == nil {
+		// A private copy: the WAL's content is now in the snapshot.
+		if err := s.p.db.Checkpoint(context.Background()); err != nil {
+			s.p.logger.Warn("checkpoint after snapshot", "error", err)
+		}
 	}
 	return nil
 }
 
-// Release removes the copy.
+// Release drops the capture.
 func (s *fsmSnapshot) Release() {
+	if s.file != nil {
+		s.file.Close()
+	}
+	if s.live {
+		s.live = false
+		s.p.liveMu.Unlock()
+	}
+	if s.dir == "" {
+		return
+	}
 	if err := os.RemoveAll(s.dir); err != nil {
-		s.logger.Warn("remove snapshot copy", "dir", s.dir, "error", err)
+		s.p.logger.Warn("remove snapshot copy", "dir", s.dir, "error", err)
 	}
 }

@@ -212,6 +212,13 @@ type fakeDB struct {
 	checkpoints int
 	restores    int
 	closed      bool
+	at          db.Applied
+}
+
+// fakeFile is what the fake's CopyTo writes and Restore reads.
+type fakeFile struct {
+	Rows []string
+	At   db.Applied
 }
 
 var _ database = (*fakeDB)(nil)
@@ -246,6 +253,31 @@ func (f *fakeDB) Apply(_ context.Context, req *db.Request, mode db.Mode, env db.
 		}
 	}
 	return out, nil
+}
+
+func (f *fakeDB) ApplyEntry(ctx context.Context, items []db.Item, at db.Applied) ([][]db.Result, error) {
+	out := make([][]db.Result, len(items))
+	for i, it := range items {
+		res, err := f.Apply(ctx, it.Req, it.Mode, it.Env)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, f.SetApplied(ctx, at)
+}
+
+func (f *fakeDB) Applied(context.Context) (db.Applied, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at, nil
+}
+
+func (f *fakeDB) SetApplied(_ context.Context, at db.Applied) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.at = at
+	return nil
 }
 
 func (f *fakeDB) countLocked() db.Result {
@@ -286,7 +318,7 @@ func (f *fakeDB) Ping(context.Context) error {
 
 func (f *fakeDB) CopyTo(_ context.Context, path string) error {
 	f.mu.Lock()
-	b, err := json.Marshal(f.rows)
+	b, err := json.Marshal(fakeFile{Rows: f.rows, At: f.at})
 	f.mu.Unlock()
 	if err != nil {
 		return err
@@ -299,13 +331,13 @@ func (f *fakeDB) Restore(path string) error {
 	if err != nil {
 		return err
 	}
-	var rows []string
-	if err := json.Unmarshal(b, &rows); err != nil {
+	var ff fakeFile
+	if err := json.Unmarshal(b, &ff); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.rows = rows
+	f.rows, f.at = ff.Rows, ff.At
 	f.restores++
 	return os.Remove(path)
 }

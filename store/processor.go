@@ -42,6 +42,21 @@ type processor struct {
 	tmpDir   string // same filesystem as the database, for renames
 	logger   *slog.Logger
 	starting atomic.Bool // restores now are start-up restores
+	// fsmMu is held by every FSM call and by Boot, which replaces the
+	// database outside the log.
+	fsmMu sync.Mutex
+	// liveMu is held while a full snapshot streams the live database
+	// file; replacing the database waits for it (closing the connections
+	// would checkpoint into the file being streamed).
+	liveMu sync.Mutex
+	// fullNeeded makes the next snapshot a full one: set at start (a
+	// clean close checkpoints the WAL into the file, so the WAL no longer
+	// holds every change since the last snapshot), after the database is
+	// replaced, and after a failed snapshot.
+	fullNeeded atomic.Bool
+	// hasBase reports whether the snapshot store can take an incremental
+	// snapshot.
+	hasBase func() bool
 
 	mu      sync.Mutex
 	state   appliedState
@@ -49,35 +64,63 @@ type processor struct {
 }
 
 func newProcessor(d database, tmpDir string, logger *slog.Logger) *processor {
-	return &processor{db: d, tmpDir: tmpDir, logger: logger, changed: make(chan struct{})}
+	p := &processor{db: d, tmpDir: tmpDir, logger: logger, changed: make(chan struct{})}
+	p.fullNeeded.Store(true)
+	return p
 }
 
 // apply runs one committed command entry. An entry that does not decode
-// is a broken invariant: skipping it would make this replica diverge.
+// is a broken invariant: skipping it would make this replica diverge. An
+// entry at or below the applied index is already in the database (the
+// file survived a restart) and is skipped: applying it again would
+// duplicate its writes.
 func (p *processor) apply(l *raft.Log) []requestResult {
+	if st, _ := p.applied(); l.Index <= st.Index {
+		return nil
+	}
 	cmd, err := decodeCommand(l.Data)
 	if err != nil {
 		panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
 	}
 	switch cmd.Type {
 	case cmdExecute, cmdQuery, cmdRequest:
+	case cmdLoad:
+		return p.applyLoad(l, cmd.Load)
 	default:
 		panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
 	}
 	now := time.Unix(0, cmd.Time)
-	out := make([]requestResult, len(cmd.Requests))
+	items := make([]db.Item, len(cmd.Requests))
 	for i := range cmd.Requests {
 		cr := &cmd.Requests[i]
-		env := db.Env{Seed: requestSeed(l.Index, i), Now: now}
-		res, err := p.db.Apply(context.Background(), cr.dbRequest(), cr.Mode, env)
-		if err != nil {
-			p.logger.Error("apply request to database", "index", l.Index, "request", i, "error", err)
-			err = fmt.Errorf("apply log entry %d: %w", l.Index, err)
-		}
-		out[i] = requestResult{Results: res, Err: err}
+		items[i] = db.Item{Req: cr.dbRequest(), Mode: cr.Mode, Env: db.Env{Seed: requestSeed(l.Index, i), Now: now}}
+	}
+	res, err := p.db.ApplyEntry(context.Background(), items, db.Applied{Index: l.Index, Term: l.Term})
+	if err != nil {
+		// The entry is not in the file. Carrying on would leave the file
+		// without it under a later index; stopping lets a restart replay
+		// it from the log (DESIGN.md).
+		panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
+	}
+	out := make([]requestResult, len(res))
+	for i := range res {
+		out[i] = requestResult{Results: res[i]}
 	}
 	p.advance(l.Index, l.Term, l.AppendedAt, true)
 	return out
+}
+
+// storeConfiguration records a configuration entry as applied, in the
+// database too, so the file's index always equals the FSM's.
+func (p *processor) storeConfiguration(index uint64) {
+	st, _ := p.applied()
+	if index <= st.Index {
+		return
+	}
+	if err := p.db.SetApplied(context.Background(), db.Applied{Index: index, Term: st.Term}); err != nil {
+		panic(fmt.Sprintf("store: record configuration entry %d: %v", index, err))
+	}
+	p.advance(index, 0, time.Time{}, false)
 }
 
 // requestSeed is the PRNG seed of the i-th request of entry index: the
@@ -108,24 +151,6 @@ func (p *processor) applied() (appliedState, <-chan struct{}) {
 	return p.state, p.changed
 }
 
-// snapshot copies the database as of the last applied entry. It runs on
-// the FSM goroutine, so no entry is applied during the copy; the copy is
-// streamed later, by Persist, concurrently with applies.
-func (p *processor) snapshot() (*fsmSnapshot, error) {
-	dir, err := os.MkdirTemp(p.tmpDir, tempPrefix+"snapshot-*")
-	if err != nil {
-		return nil, fmt.Errorf("snapshot temp dir: %w", err)
-	}
-	path := filepath.Join(dir, "db.sqlite")
-	if err := p.db.CopyTo(context.Background(), path); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("copy database for snapshot: %w", err)
-	}
-	st, _ := p.applied()
-	meta := snapshot.Meta{Index: st.Index, Term: st.Term}
-	return &fsmSnapshot{dir: dir, path: path, meta: meta, db: p.db, logger: p.logger}, nil
-}
-
 // restore replaces the database with the snapshot in rc, once it has been
 // read completely and its checksum verified.
 func (p *processor) restore(rc io.Reader) error {
@@ -139,7 +164,7 @@ func (p *processor) restore(rc io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("read snapshot: %w", err)
 	}
-	if err := p.db.Restore(path); err != nil {
+	if err := p.replaceDB(path); err != nil {
 		return fmt.Errorf("restore database from snapshot: %w", err)
 	}
 	p.reset(meta.Index, meta.Term)

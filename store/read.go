@@ -35,6 +35,16 @@ func (s *Store) Query(ctx context.Context, req *Request) (Response, error) {
 // read serves a read-only request at its level; typ and mode are used if
 // the read goes through the log (strong, or an upgraded linearizable).
 func (s *Store) read(ctx context.Context, req *Request, typ commandType, mode db.Mode) (Response, error) {
+	resp, err := s.readAtLevel(ctx, req, typ, mode)
+	if errors.Is(err, ErrLeadershipLost) {
+		// Unlike a write, a read whose entry may or may not have committed
+		// is safe to run again on the new leader.
+		err = ErrNotLeader
+	}
+	return resp, err
+}
+
+func (s *Store) readAtLevel(ctx context.Context, req *Request, typ commandType, mode db.Mode) (Response, error) {
 	switch s.effectiveLevel(req.Level) {
 	case LevelNone:
 		if err := s.checkFreshness(req); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -162,13 +163,20 @@ func TestStore_SQL_Replication(t *testing.T) {
 }
 
 func TestStore_SQL_Restart(t *testing.T) {
+	snap := func(c *Config) { c.SnapshotThreshold = 4; c.TrailingLogs = 2 }
 	tests := []struct {
 		name     string
 		tweak    func(*Config)
 		snapshot bool
+		removeDB bool // the database file is lost while the node is down
+		// wantRestore: the snapshot is copied in at start; wantSkipped:
+		// the file was current and the copy skipped.
+		wantRestore, wantSkipped bool
 	}{
-		{"log replay", nil, false},
-		{"snapshot and truncated log", func(c *Config) { c.SnapshotThreshold = 4; c.TrailingLogs = 2 }, true},
+		{"file kept, log replay", nil, false, false, false, false},
+		{"file kept, snapshot skipped", snap, true, false, false, true},
+		{"file lost, log replay", nil, false, true, false, false},
+		{"file lost, snapshot restored", snap, true, true, true, false},
 	}
 	firstIndex := func(n *testNode) uint64 {
 		i, err := n.logs.FirstIndex()
@@ -197,10 +205,18 @@ func TestStore_SQL_Restart(t *testing.T) {
 			if err := n.Close(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			before := counter(t, numRestoresStart)
+			if tt.removeDB {
+				if err := removeDBFiles(filepath.Join(dir, sqliteName)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, beforeSkipped := counter(t, numRestoresStart), counter(t, numRestoresStartSkipped)
 			n = startNode(t, fileConfig(t, dir, tt.tweak), addr, false)
-			if restored := counter(t, numRestoresStart) > before; restored != tt.snapshot {
-				t.Fatalf("restored a snapshot at start = %v, want %v", restored, tt.snapshot)
+			if restored := counter(t, numRestoresStart) > before; restored != tt.wantRestore {
+				t.Fatalf("restored a snapshot at start = %v, want %v", restored, tt.wantRestore)
+			}
+			if skipped := counter(t, numRestoresStartSkipped) > beforeSkipped; skipped != tt.wantSkipped {
+				t.Fatalf("skipped the snapshot restore at start = %v, want %v", skipped, tt.wantSkipped)
 			}
 			// A linearizable read waits for the replay (upgraded to strong at first).
 			got := queryValues(t, n.Store, LevelLinearizable, "SELECT * FROM foo ORDER BY id")

@@ -56,6 +56,10 @@ func (s *Store) Servers() ([]Server, error) {
 	if !s.IsOpen() {
 		return nil, ErrNotOpen
 	}
+	return s.servers()
+}
+
+func (s *Store) servers() ([]Server, error) {
 	f := s.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("get raft configuration: %w", raftError(err))
@@ -82,7 +86,8 @@ func (s *Store) isVoter() bool {
 
 // otherVoters counts the voters other than this node.
 func (s *Store) otherVoters() int {
-	servers, err := s.Servers()
+	// Not Servers: Close calls this after marking the store closed.
+	servers, err := s.servers()
 	if err != nil {
 		return 0
 	}

@@ -73,6 +73,7 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 	if tn == nil {
 		return nil, errors.New("store: nil transport")
 	}
+	counters() // publish the "store" counters (at zero) for /debug/vars
 	if cfg.RaftAddr == "" {
 		cfg.RaftAddr = string(tn.LocalAddr())
 	}
@@ -81,10 +82,11 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 }
 
 // Open prepares the data directory, opens the database and the Raft log,
-// and starts Raft. The database file is rebuilt at every start: it is
-// removed here, Raft restores the latest snapshot into it, and committed
-// entries after that are replayed once the commit index is known (see
-// DESIGN.md). A node with no state must then be bootstrapped or joined.
+// and starts Raft. The database file records the last entry it reflects;
+// it is kept, restored from the newest snapshot only if it is older than
+// that snapshot, and the committed entries it lacks are replayed once the
+// commit index is known (see DESIGN.md). A node with no state must then
+// be bootstrapped or joined.
 func (s *Store) Open(ctx context.Context) error {
 	err := errors.New("store: already opened")
 	s.openOnce.Do(func() { err = s.doOpen(ctx) })
@@ -102,7 +104,7 @@ func (s *Store) doOpen(context.Context) (err error) {
 		}
 	}()
 	// The log first: its file lock keeps a second process off this data
-	// dir before openDB deletes anything.
+	// dir before openDB touches anything.
 	logs, stable, err := s.openLog(raftDir)
 	if err != nil {
 		return err
@@ -111,6 +113,9 @@ func (s *Store) doOpen(context.Context) (err error) {
 		return err
 	}
 	if err := s.openSnapshots(raftDir); err != nil {
+		return err
+	}
+	if err := s.syncDB(logs); err != nil {
 		return err
 	}
 	if s.hasState, err = raft.HasExistingState(logs, stable, s.snaps); err != nil {
@@ -129,30 +134,6 @@ func (s *Store) doOpen(context.Context) (err error) {
 	go s.monitorWAL()
 	s.open.Store(true)
 	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
-	return nil
-}
-
-// openDB removes any database left by a previous run (with its WAL and
-// temp copies) and opens a fresh one.
-func (s *Store) openDB() error {
-	path := filepath.Join(s.cfg.Dir, sqliteName)
-	stale, _ := filepath.Glob(filepath.Join(s.cfg.Dir, tempPrefix+"*"))
-	stale = append(stale, path, path+"-wal", path+"-shm")
-	for _, p := range stale {
-		if err := os.RemoveAll(p); err != nil {
-			return fmt.Errorf("remove stale %s: %w", p, err)
-		}
-	}
-	open := s.cfg.openDB
-	if open == nil {
-		open = openSQLite
-	}
-	d, err := open(db.Config{Path: path, FKConstraints: s.cfg.FKConstraints, MaxReadConns: s.cfg.MaxReadConns})
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", path, err)
-	}
-	s.db = d
-	s.proc = newProcessor(d, s.cfg.Dir, s.logger)
 	return nil
 }
 
@@ -188,11 +169,15 @@ func (s *Store) openSnapshots(raftDir string) error {
 	cfg.Dir = raftDir
 	cfg.Retain = retainSnapshot
 	cfg.Logger = s.raftLogger().Named("snapshot")
+	cfg.ApplyWAL = func(dbPath, walPath string) error {
+		return db.ApplyWAL(context.Background(), dbPath, walPath)
+	}
 	snaps, err := snapshot.NewStore(cfg)
 	if err != nil {
 		return err
 	}
 	s.snaps = snaps
+	s.proc.hasBase = snaps.HasBase
 	return nil
 }
 
@@ -222,8 +207,8 @@ func (s *Store) recoverPeers(raftDir string, logs raft.LogStore, stable raft.Sta
 	return nil
 }
 
-// newRaft starts Raft, which restores the newest snapshot into the fresh
-// database before returning.
+// newRaft starts Raft. The database is already at least as new as the
+// newest snapshot (syncDB), so raft restores nothing.
 func (s *Store) newRaft(logs raft.LogStore, stable raft.StableStore) error {
 	s.proc.starting.Store(true)
 	defer s.proc.starting.Store(false)
@@ -244,6 +229,7 @@ func (s *Store) raftConfig() *raft.Config {
 	c.SnapshotThreshold = s.cfg.SnapshotThreshold
 	c.SnapshotInterval = s.cfg.SnapshotInterval
 	c.TrailingLogs = s.cfg.TrailingLogs
+	c.NoSnapshotRestoreOnStart = true // syncDB did what is needed
 	c.Logger = s.raftLogger().Named("raft")
 	if s.cfg.LeaderLeaseTimeout > 0 {
 		c.LeaderLeaseTimeout = s.cfg.LeaderLeaseTimeout
@@ -320,14 +306,16 @@ func (s *Store) Close(ctx context.Context) error {
 
 func (s *Store) doClose(ctx context.Context) error {
 	s.openOnce.Do(func() {}) // a later Open fails
+	// Hand leadership over while the store still counts as open: the
+	// transfer needs the configuration (Servers refuses once closed).
+	if s.cfg.ShutdownStepdown && s.IsOpen() {
+		s.stepdown(ctx)
+	}
 	if !s.open.Swap(false) {
 		return s.closeTransport() // never opened, or Open failed
 	}
 	close(s.done)
 	s.wg.Wait()
-	if s.cfg.ShutdownStepdown {
-		s.stepdown(ctx)
-	}
 	var errs []error
 	if err := s.raft.Shutdown().Error(); err != nil {
 		errs = append(errs, fmt.Errorf("shut down raft: %w", err))

@@ -139,7 +139,8 @@ func TestRaftError(t *testing.T) {
 	}{
 		{"nil", nil, nil},
 		{"not leader", raft.ErrNotLeader, ErrNotLeader},
-		{"leadership lost", raft.ErrLeadershipLost, ErrNotLeader},
+		{"leadership lost", raft.ErrLeadershipLost, ErrLeadershipLost},
+		{"transfer in progress", raft.ErrLeadershipTransferInProgress, ErrNotLeader},
 		{"transfer", raft.ErrLeadershipTransferInProgress, ErrNotLeader},
 		{"enqueue timeout", raft.ErrEnqueueTimeout, ErrApplyTimeout},
 		{"shutdown", raft.ErrRaftShutdown, ErrNotOpen},

@@ -1,0 +1,100 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/raft"
+)
+
+// errNoBase refuses an incremental snapshot when the store has no base to
+// build on; the FSM must take a whole one.
+var errNoBase = errors.New("snapshot: incremental snapshot without a base")
+
+// sink receives one snapshot stream into a temp directory; Close verifies
+// it and files it as the new base (a whole database) or as the newest
+// incremental snapshot (a WAL).
+type sink struct {
+	store *Store
+	dir   string
+	f     *os.File
+	meta  raft.SnapshotMeta
+	done  bool
+}
+
+func (k *sink) ID() string { return k.meta.ID }
+
+func (k *sink) Write(p []byte) (int, error) {
+	n, err := k.f.Write(p)
+	k.meta.Size += int64(n)
+	return n, err
+}
+
+// Cancel drops the snapshot.
+func (k *sink) Cancel() error {
+	if k.done {
+		return nil
+	}
+	k.done = true
+	k.f.Close()
+	return os.RemoveAll(k.dir)
+}
+
+// Close verifies the stream (checksum), extracts its payload and files it.
+func (k *sink) Close() error {
+	if k.done {
+		return nil
+	}
+	k.done = true
+	err := k.file()
+	if err != nil {
+		os.RemoveAll(k.dir)
+		return fmt.Errorf("close snapshot %s: %w", k.meta.ID, err)
+	}
+	return nil
+}
+
+func (k *sink) file() error {
+	stream := k.f.Name()
+	if err := k.f.Close(); err != nil {
+		return err
+	}
+	in, err := os.Open(stream)
+	if err != nil {
+		return err
+	}
+	fsm, version, err := readAny(in, filepath.Join(k.dir, dataFile))
+	in.Close()
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(stream); err != nil {
+		return err
+	}
+	if err := writeStoredMeta(k.dir, storedMeta{Raft: k.meta, FSM: fsm}); err != nil {
+		return err
+	}
+	s := k.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if version == Version {
+		if err := os.Rename(k.dir, filepath.Join(s.dir, baseNewDir)); err != nil {
+			return err
+		}
+		return s.installBase()
+	}
+	if !s.HasBase() {
+		return errNoBase
+	}
+	if err := os.Rename(k.dir, filepath.Join(s.dir, walPrefix+k.meta.ID)); err != nil {
+		return err
+	}
+	if n, err := s.reapLocked(s.retain); err != nil {
+		s.logger.Error("reap incremental snapshots", "error", err)
+	} else if n > 0 {
+		s.logger.Debug("folded incremental snapshots into the base", "count", n)
+	}
+	return nil
+}
