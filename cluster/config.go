@@ -26,6 +26,9 @@ type Config struct {
 	// LeaderCacheTTL is how long LeaderAPIAddr reuses a looked-up leader
 	// API address.
 	LeaderCacheTTL time.Duration
+	// Auth, when set, checks the credentials every RPC carries (-auth);
+	// nil allows everything.
+	Auth Authorizer
 }
 
 // DefaultConfig returns a Config with a 5 s probe timeout and a 2 s

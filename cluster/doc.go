@@ -16,8 +16,11 @@
 //   - Joiner and Bootstrapper: -join and -bootstrap-expect.
 //
 // cluster must not import http or cmd/rdb, and must not import
-// hashicorp/raft: store translates Raft and its errors. It does not check
-// credentials (it carries them so the serving node can), does not read
+// hashicorp/raft: store translates Raft and its errors. It carries the
+// caller's credentials with every RPC, and the serving node's Handler
+// checks them against Config.Auth (the -auth store cmd/rdb passes in), so
+// a leader re-checks what a follower forwarded. TLSConfig builds the
+// node-to-node TLS of MuxConfig and ClientConfig. It does not read
 // flags or environment (cmd/rdb fills the Configs), and never forwards a
 // call that was itself forwarded: it is served where it lands, so requests
 // cannot bounce between nodes that disagree about the leader.

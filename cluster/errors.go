@@ -26,4 +26,7 @@ var (
 	// ErrInvalidRequest rejects a membership request without a node ID or
 	// address.
 	ErrInvalidRequest = errors.New("invalid cluster request")
+	// ErrUnauthorized refuses an RPC whose credentials lack the permission
+	// it needs (API.md §6); the HTTP layer answers 401.
+	ErrUnauthorized = errors.New("unauthorized")
 )

@@ -11,7 +11,9 @@ import (
 // leader-only operations, which it serves when this node leads and
 // otherwise forwards to the leader (so a join sent to a follower still
 // succeeds). A call that was itself forwarded is never forwarded again.
-func (s *Service) Handler() Handler { return handler{s} }
+// With Config.Auth set, each call first needs the permissions of API.md
+// §6 for the credentials it carries (node meta needs none).
+func (s *Service) Handler() Handler { return authHandler{handler{s}} }
 
 type handler struct{ s *Service }
 

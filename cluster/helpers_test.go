@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -218,4 +219,11 @@ func (r *recorder[T]) get() []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]T(nil), r.vals...)
+}
+
+func TestMain(m *testing.M) {
+	// Calls without a leader wait for an election in production; tests of
+	// that path should not wait seconds each.
+	leaderWait = 100 * time.Millisecond
+	os.Exit(m.Run())
 }

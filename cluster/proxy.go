@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"time"
 
 	"github.com/rdb/rdb/store"
 )
@@ -28,7 +30,7 @@ func viaLeader[T any](ctx context.Context, l Local,
 	if !errors.Is(err, store.ErrNotLeader) {
 		return v, "", err
 	}
-	leader := l.LeaderAddr()
+	leader := waitLeaderAddr(ctx, l, "")
 	if leader == "" {
 		return zero, "", store.ErrLeaderNotFound
 	}
@@ -38,16 +40,48 @@ func viaLeader[T any](ctx context.Context, l Local,
 	for range maxForwardAttempts {
 		stats.Add(numForwarded, 1)
 		v, err = remote(withForwarded(ctx), leader)
-		if !errors.Is(err, store.ErrNotLeader) {
+		if !errors.Is(err, store.ErrNotLeader) && !neverSent(err) {
 			return v, leader, err
 		}
-		next := l.LeaderAddr()
+		next := waitLeaderAddr(ctx, l, leader)
 		if next == "" || next == leader {
 			break
 		}
 		leader = next
 	}
 	return zero, "", fmt.Errorf("%s is not the leader: %w", leader, store.ErrLeaderNotFound)
+}
+
+// neverSent reports an error that proves the call never reached the
+// remote node (the connection could not be opened), so trying another
+// leader cannot apply it twice. A connection lost after sending is
+// ambiguous and is reported to the client instead.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// leaderWait bounds how long a call waits for an election to name a
+// leader (other than one that just refused) before giving up: a client
+// then sees a short delay instead of an error during a leadership change.
+var leaderWait = 3 * time.Second // a var only so tests can shorten it
+
+// waitLeaderAddr returns a known leader other than old, polling for up to
+// leaderWait (or until ctx ends); it returns whatever is known then.
+func waitLeaderAddr(ctx context.Context, l Local, old string) string {
+	deadline := time.Now().Add(leaderWait)
+	for {
+		if a := l.LeaderAddr(); a != "" && a != old {
+			return a
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return l.LeaderAddr()
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
 }
 
 // Proxy runs client requests: locally when this node can serve them,

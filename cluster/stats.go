@@ -13,6 +13,7 @@ const (
 	numQueryReq           = "num_query_req"
 	numRequestReq         = "num_request_req"
 	numUnknownReq         = "num_unknown_req"
+	numUnauthorized       = "num_unauthorized"
 	numForwarded          = "num_forwarded"
 	numClientForceNewConn = "num_client_force_new_conn"
 	numBootstraps         = "num_bootstraps"

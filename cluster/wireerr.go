@@ -37,6 +37,8 @@ var wireErrors = []struct {
 	{17, ErrNodeTimeout},
 	{18, store.ErrNodeNotFound},
 	{19, store.ErrStepdownSelf},
+	{20, ErrUnauthorized},
+	{21, db.ErrDisallowedStatement},
 }
 
 // wireError is an error on the wire: its full text, and the code of the
