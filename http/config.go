@@ -56,6 +56,22 @@ type Config struct {
 	// replaces it. They are called on every /status request and must be
 	// safe for concurrent use.
 	Reporters map[string]func() (map[string]any, error)
+
+	// Auth, when set, checks every route's permissions (-auth, API.md
+	// §6); nil allows everything.
+	Auth Authorizer
+	// TLS serves HTTPS when CertFile and KeyFile are set (see TLSConfig).
+	TLS TLSConfig
+
+	// ReadTimeout bounds reading a whole request, body included, and
+	// WriteTimeout the time from the end of the request headers to the end
+	// of the response; MaxHeaderBytes bounds the request line plus headers
+	// (larger get 431).
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	MaxHeaderBytes int
+	// MaxInFlight bounds the requests served at once; more get 503.
+	MaxInFlight int
 }
 
 // DefaultConfig returns rqlite's defaults.
@@ -72,6 +88,10 @@ func DefaultConfig() Config {
 		QueueBatchSize:      128,
 		QueueTimeout:        50 * time.Millisecond,
 		QueueRetryInterval:  time.Second,
+		ReadTimeout:         5 * time.Minute,
+		WriteTimeout:        5 * time.Minute,
+		MaxHeaderBytes:      64 << 10,
+		MaxInFlight:         1024,
 	}
 }
 
@@ -94,11 +114,18 @@ func (c Config) Validate() error {
 		{"write queue batch size", int64(c.QueueBatchSize)},
 		{"write queue timeout", int64(c.QueueTimeout)},
 		{"write queue retry interval", int64(c.QueueRetryInterval)},
+		{"read timeout", int64(c.ReadTimeout)},
+		{"write timeout", int64(c.WriteTimeout)},
+		{"max header bytes", int64(c.MaxHeaderBytes)},
+		{"max in-flight requests", int64(c.MaxInFlight)},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
 			errs = append(errs, fmt.Errorf("httpd: %s must be positive, got %d", p.name, p.v))
 		}
+	}
+	if err := c.TLS.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/rdb/rdb/cluster"
 	"github.com/rdb/rdb/db"
 	"github.com/rdb/rdb/store"
 )
@@ -55,7 +56,7 @@ func (e *dbError) Unwrap() error { return e.err }
 // requestLevel lists the errors whose own text is the "error" field of a
 // 200 response, whatever context they were wrapped in.
 var requestLevel = []error{
-	db.ErrDisallowedPragma, store.ErrStaleRead,
+	db.ErrDisallowedPragma, db.ErrDisallowedStatement, store.ErrStaleRead,
 	store.ErrNotOpen, store.ErrNotReady, store.ErrApplyTimeout,
 	store.ErrNotLeader,
 }
@@ -68,6 +69,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &he):
 		return he.Code
+	case errors.Is(err, cluster.ErrUnauthorized):
+		return http.StatusUnauthorized
 	case errors.As(err, &pe), errors.Is(err, ErrInvalidJSON), errors.Is(err, ErrInvalidRequest),
 		errors.Is(err, ErrNoStatements), errors.Is(err, db.ErrUnsupportedType),
 		errors.Is(err, ErrInvalidQuery):
@@ -107,7 +110,7 @@ func (s *Service) handleError(err error, c echo.Context) {
 func (s *Service) writeError(c echo.Context, err error) error {
 	code := statusOf(err)
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if errors.As(err, &he) || code == http.StatusUnauthorized {
 		return c.NoContent(code)
 	}
 	msg := err.Error()
@@ -130,6 +133,10 @@ func (s *Service) writeError(c echo.Context, err error) error {
 // leader, anything else is 200 with the error in the body.
 func (s *Service) writeDBError(c echo.Context, err error) error {
 	p := paramsOf(c)
+	if errors.Is(err, cluster.ErrUnauthorized) {
+		// The leader refused the credentials a follower forwarded.
+		return c.NoContent(http.StatusUnauthorized)
+	}
 	if errors.Is(err, store.ErrLeaderNotFound) {
 		stats.Add(numLeaderNotFound, 1)
 		return writeText(c, http.StatusServiceUnavailable, store.ErrLeaderNotFound.Error())

@@ -43,6 +43,11 @@ func (s *Service) routeTable() []route {
 		{"/leader", false, []perm{permLeader}, getPost, s.handleLeader},
 		{"/remove", true, []perm{permRemove}, del, s.handleRemove},
 		{"/readyz", true, []perm{permReady}, get, s.handleReadyz},
+		{"/db/backup", true, []perm{permBackup}, get, s.handleBackup},
+		{"/db/load", true, []perm{permLoad}, post, s.handleLoad},
+		{"/boot", true, []perm{permLoad}, post, s.handleBoot},
+		{"/snapshot", true, []perm{permSnapshot}, post, s.handleSnapshot},
+		{"/reap", true, []perm{permSnapshot}, post, s.handleReap},
 		{"/debug/vars", false, []perm{permStatus}, nil, s.handleExpvar},
 		{"/debug/pprof", true, []perm{permStatus}, nil, s.handlePprof},
 	}
@@ -73,12 +78,4 @@ func (s *Service) guard(r route) echo.HandlerFunc {
 		}
 		return r.handle(c)
 	}
-}
-
-// authorize is the single hook for authentication (API.md §6, a later
-// issue): it will return echo.ErrUnauthorized when the request lacks
-// perm. For now everything is allowed.
-func (s *Service) authorize(c echo.Context, p perm) error {
-	_, _ = c, p
-	return nil
 }

@@ -31,6 +31,11 @@ type Service struct {
 	start time.Time
 	echo  *echo.Echo
 	queue *queue
+	// inFlight holds a token per request being served (MaxInFlight).
+	inFlight chan struct{}
+	// backups serves the backup/load/boot/snapshot/reap endpoints; nil
+	// until SetBackups.
+	backups Backups
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -53,9 +58,10 @@ func New(cfg Config, database Database, st Store, cl Cluster, logger *slog.Logge
 	}
 	s := &Service{
 		cfg: cfg, db: database, store: st, cluster: cl,
-		logger:  logger.With("component", "http"),
-		rewrite: db.Rewrite,
-		start:   time.Now(),
+		logger:   logger.With("component", "http"),
+		rewrite:  db.Rewrite,
+		start:    time.Now(),
+		inFlight: make(chan struct{}, cfg.MaxInFlight),
 	}
 	s.queue = newQueue(queueConfig{
 		capacity: cfg.QueueCapacity, batchSize: cfg.QueueBatchSize,
@@ -72,7 +78,7 @@ func (s *Service) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(s.recoverPanics, s.preRoute)
+	e.Pre(s.recoverPanics, s.preRoute, s.limitInFlight)
 	s.routes(e)
 	return e
 }
@@ -89,6 +95,7 @@ func (s *Service) preRoute(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.cfg.AllowOrigin != "" {
 			h.Set("Access-Control-Allow-Origin", s.cfg.AllowOrigin)
 		}
+		s.authHeaders(c)
 		if c.Request().Method == http.MethodOptions {
 			return c.NoContent(http.StatusOK)
 		}
@@ -123,10 +130,17 @@ func (s *Service) Serve(ln net.Listener) error {
 	if s.srv != nil {
 		return errors.New("httpd: already serving")
 	}
+	ln, err := s.wrapTLS(ln)
+	if err != nil {
+		return err
+	}
 	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
@@ -137,7 +151,7 @@ func (s *Service) Serve(ln net.Listener) error {
 			s.logger.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
 		}
 	}(s.srv, s.served)
-	s.logger.Info("serving HTTP", "addr", ln.Addr().String())
+	s.logger.Info("serving HTTP", "addr", ln.Addr().String(), "tls", s.cfg.TLS.Enabled())
 	return nil
 }
 
