@@ -68,6 +68,9 @@ type Node struct {
 	HTTPAddr string
 	RaftAddr string
 	Args     []string
+	// FixedID, when set, is the -node-id instead of one derived from
+	// RaftAddr (so a node can come back at a new address).
+	FixedID string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -105,7 +108,7 @@ func StartNode(t *testing.T, extra ...string) *Node {
 // Start launches the process with the node's current flags.
 func (n *Node) Start() {
 	n.t.Helper()
-	args := append([]string{"serve", "-node-id", "node-" + n.RaftAddr, "-http-addr", n.HTTPAddr, "-raft-addr", n.RaftAddr}, n.Args...)
+	args := append([]string{"serve", "-node-id", n.ID(), "-http-addr", n.HTTPAddr, "-raft-addr", n.RaftAddr}, n.Args...)
 	args = append(args, n.Dir)
 	cmd := exec.Command(rdbBin, args...)
 	n.mu.Lock()

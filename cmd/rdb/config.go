@@ -108,7 +108,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.JoinAddrs, "join", "", "Comma-delimited list of Raft addresses to use for a join attempt")
 	fs.IntVar(&cfg.JoinAttempts, "join-attempts", 5, "Number of join attempts to make")
 	fs.DurationVar(&cfg.JoinInterval, "join-interval", 3*time.Second, "Period between join attempts")
-	fs.StringVar(&cfg.JoinAs, "join-as", "", "Username in authentication file to join as"+notYet)
+	fs.StringVar(&cfg.JoinAs, "join-as", "", "Username in authentication file to join as")
 	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", 0, "Minimum number of nodes required for a bootstrap")
 	fs.DurationVar(&cfg.BootstrapExpectTimeout, "bootstrap-expect-timeout", 120*time.Second, "Maximum time for bootstrap process")
 
@@ -129,20 +129,20 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.RaftReapNodeTimeout, "raft-reap-node-timeout", 0, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place"+notYet)
 	fs.DurationVar(&cfg.RaftReapReadOnlyTimeout, "raft-reap-read-only-node-timeout", 0, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place"+notYet)
 
-	fs.StringVar(&cfg.AuthFile, "auth", "", "Path to authentication and authorization file. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.HTTPCert, "http-cert", "", "Path to HTTPS X.509 certificate"+notYet)
-	fs.StringVar(&cfg.HTTPKey, "http-key", "", "Path to HTTPS X.509 private key"+notYet)
-	fs.StringVar(&cfg.HTTPCACert, "http-ca-cert", "", "Path to X.509 CA certificate for HTTPS"+notYet)
-	fs.BoolVar(&cfg.HTTPVerifyClient, "http-verify-client", false, "Enable mutual TLS for HTTPS"+notYet)
-	fs.StringVar(&cfg.HTTPVerifyCommonName, "http-verify-common-name", "", "Common name a client certificate must present"+notYet)
+	fs.StringVar(&cfg.AuthFile, "auth", "", "Path to authentication and authorization file. If not set, not enabled")
+	fs.StringVar(&cfg.HTTPCert, "http-cert", "", "Path to HTTPS X.509 certificate")
+	fs.StringVar(&cfg.HTTPKey, "http-key", "", "Path to HTTPS X.509 private key")
+	fs.StringVar(&cfg.HTTPCACert, "http-ca-cert", "", "Path to X.509 CA certificate for HTTPS")
+	fs.BoolVar(&cfg.HTTPVerifyClient, "http-verify-client", false, "Enable mutual TLS for HTTPS")
+	fs.StringVar(&cfg.HTTPVerifyCommonName, "http-verify-common-name", "", "Common name a client certificate must present")
 	fs.BoolVar(&cfg.HTTPNoVerify, "http-no-verify", false, "Accepted for compatibility with older rqlite test helpers; has no effect")
-	fs.StringVar(&cfg.NodeCert, "node-cert", "", "Path to X.509 certificate for node-to-node encryption"+notYet)
-	fs.StringVar(&cfg.NodeKey, "node-key", "", "Path to X.509 private key for node-to-node encryption"+notYet)
-	fs.StringVar(&cfg.NodeCACert, "node-ca-cert", "", "Path to X.509 CA certificate for node-to-node encryption"+notYet)
-	fs.BoolVar(&cfg.NodeNoVerify, "node-no-verify", false, "Skip verification of any node-node certificate"+notYet)
-	fs.BoolVar(&cfg.NodeVerifyClient, "node-verify-client", false, "Enable mutual TLS for node-to-node communication"+notYet)
-	fs.StringVar(&cfg.NodeVerifyServerName, "node-verify-server-name", "", "Hostname to verify on certificate returned by a node"+notYet)
-	fs.StringVar(&cfg.NodeVerifyCommonName, "node-verify-common-name", "", "Common name a peer node's certificate must present"+notYet)
+	fs.StringVar(&cfg.NodeCert, "node-cert", "", "Path to X.509 certificate for node-to-node encryption")
+	fs.StringVar(&cfg.NodeKey, "node-key", "", "Path to X.509 private key for node-to-node encryption")
+	fs.StringVar(&cfg.NodeCACert, "node-ca-cert", "", "Path to X.509 CA certificate for node-to-node encryption")
+	fs.BoolVar(&cfg.NodeNoVerify, "node-no-verify", false, "Skip verification of any node-node certificate")
+	fs.BoolVar(&cfg.NodeVerifyClient, "node-verify-client", false, "Enable mutual TLS for node-to-node communication")
+	fs.StringVar(&cfg.NodeVerifyServerName, "node-verify-server-name", "", "Hostname to verify on certificate returned by a node")
+	fs.StringVar(&cfg.NodeVerifyCommonName, "node-verify-common-name", "", "Common name a peer node's certificate must present")
 	fs.StringVar(&cfg.HTTPAllowOrigin, "http-allow-origin", "", "Value to set for Access-Control-Allow-Origin HTTP header")
 	fs.Int64Var(&cfg.HTTPMaxBodySize, "http-max-body-size", 64<<20, "Largest request body, in bytes, the HTTP API accepts (rdb only); larger bodies get 413")
 
@@ -252,6 +252,9 @@ func (c *Config) validate() error {
 	if (c.NodeCert == "") != (c.NodeKey == "") {
 		return errors.New("both -node-cert and -node-key must be set, or neither")
 	}
+	if err := c.validateSecurity(); err != nil {
+		return err
+	}
 	if c.RaftNonVoter && c.JoinAddrs == "" {
 		return errors.New("a non-voting node (-raft-non-voter) must be given -join addresses")
 	}
@@ -266,6 +269,21 @@ func (c *Config) validate() error {
 	return c.refuseUnimplemented()
 }
 
+// validateSecurity checks the TLS and auth flag combinations rqlited
+// refuses.
+func (c *Config) validateSecurity() error {
+	if err := c.httpTLS().Validate(); err != nil {
+		return fmt.Errorf("HTTP TLS flags: %w", err)
+	}
+	if err := c.nodeTLS().Validate(); err != nil {
+		return fmt.Errorf("node TLS flags: %w", err)
+	}
+	if c.JoinAs != "" && c.AuthFile == "" {
+		return errors.New("-join-as requires -auth")
+	}
+	return nil
+}
+
 // refuseUnimplemented stops a node from starting with a flag whose feature
 // is not built yet and whose absence would change what the operator gets:
 // running without the auth file or TLS they asked for, or bootstrapping a
@@ -275,13 +293,6 @@ func (c *Config) refuseUnimplemented() error {
 		name string
 		set  bool
 	}{
-		{"-auth", c.AuthFile != ""},
-		{"-http-cert", c.HTTPCert != ""},
-		{"-http-ca-cert", c.HTTPCACert != ""},
-		{"-http-verify-client", c.HTTPVerifyClient},
-		{"-node-cert", c.NodeCert != ""},
-		{"-node-ca-cert", c.NodeCACert != ""},
-		{"-node-verify-client", c.NodeVerifyClient},
 		{"-disco-mode", c.DiscoMode != ""},
 		{"-auto-restore", c.AutoRestoreFile != ""},
 		{"-extensions-path", c.ExtensionsPath != ""},
@@ -310,10 +321,5 @@ func (c *Config) ignoredFlags() []string {
 	add("-auto-backup", c.AutoBackupFile != "")
 	add("-cdc-config", c.CDCConfig != "")
 	add("-trace-profile", c.TraceProfile != "")
-	add("-join-as", c.JoinAs != "")
-	add("-node-no-verify", c.NodeNoVerify)
-	add("-node-verify-server-name", c.NodeVerifyServerName != "")
-	add("-node-verify-common-name", c.NodeVerifyCommonName != "")
-	add("-http-verify-common-name", c.HTTPVerifyCommonName != "")
 	return out
 }

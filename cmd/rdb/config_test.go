@@ -77,7 +77,9 @@ func TestParseServeFlags_Errors(t *testing.T) {
 		{"bad log level", []string{"-raft-log-level", "LOUD"}, false, "-raft-log-level"},
 		{"bad duration", []string{"-raft-snap-int", "soon"}, false, "invalid value"},
 		{"unknown flag", []string{"-no-such-flag"}, false, "not defined"},
-		{"auth refused until security lands", []string{"-auth", "a.json"}, false, "-auth is not supported"},
+		{"join-as without auth", []string{"-join-as", "bob"}, false, "-join-as requires -auth"},
+		{"node CA without node cert", []string{"-node-ca-cert", "ca.pem"}, false, "node TLS flags"},
+		{"http verify-client without cert", []string{"-http-verify-client"}, false, "HTTP TLS flags"},
 		{"bad address", []string{"-http-addr", "nocolon"}, false, "not a host:port"},
 	}
 	for _, tt := range tests {

@@ -64,6 +64,7 @@ type node struct {
 	proxy  *cluster.Proxy
 	store  *store.Store
 	http   *httpd.Service
+	sec    security
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -77,7 +78,11 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataPath, err)
 	}
-	n := &node{cfg: cfg, logger: logger}
+	sec, err := loadSecurity(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := &node{cfg: cfg, logger: logger, sec: sec}
 	if err := n.startCluster(dataPath); err != nil {
 		n.Close(context.Background())
 		return nil, err
@@ -98,12 +103,17 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 // cluster RPC service, and creates the store on top of it.
 func (n *node) startCluster(dataPath string) error {
 	cfg := n.cfg
+	serverTLS, clientTLS, err := cfg.nodeTLS().Build()
+	if err != nil {
+		return fmt.Errorf("node-to-node TLS: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.RaftAddr)
 	if err != nil {
 		return fmt.Errorf("listen for Raft on %s: %w", cfg.RaftAddr, err)
 	}
 	mc := cluster.DefaultMuxConfig()
 	mc.AdvAddr = cfg.RaftAdvAddr
+	mc.TLS, mc.DialTLS = serverTLS, clientTLS
 	if n.mux, err = cluster.NewMux(ln, mc, n.logger); err != nil {
 		ln.Close()
 		return fmt.Errorf("create mux: %w", err)
@@ -113,12 +123,15 @@ func (n *node) startCluster(dataPath string) error {
 	if n.store, err = store.New(storeConfig(cfg, dataPath, n.logger), store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
-	if n.client, err = cluster.NewClient(cluster.DefaultClientConfig()); err != nil {
+	clc := cluster.DefaultClientConfig()
+	clc.TLS = clientTLS
+	if n.client, err = cluster.NewClient(clc); err != nil {
 		return fmt.Errorf("create cluster client: %w", err)
 	}
 	cc := cluster.DefaultConfig()
-	cc.NodeID, cc.RaftAddr, cc.APIURL, cc.Version = cfg.NodeID, cfg.RaftAdvAddr, "http://"+cfg.HTTPAdvAddr, version
+	cc.NodeID, cc.RaftAddr, cc.APIURL, cc.Version = cfg.NodeID, cfg.RaftAdvAddr, cfg.apiURL(), version
 	cc.BootstrapExpect = cfg.BootstrapExpect
+	cc.Auth = n.sec.clusterAuth()
 	svc, err := cluster.NewService(cc, n.store, n.client, n.logger)
 	if err != nil {
 		return fmt.Errorf("create cluster service: %w", err)
@@ -126,10 +139,13 @@ func (n *node) startCluster(dataPath string) error {
 	n.rpc = cluster.NewServer(n.mux.Listener(cluster.HeaderRPC), svc.Handler(), n.logger)
 	go n.rpc.Serve()
 	n.proxy = cluster.NewProxy(n.store, n.client)
-	n.http, err = httpd.New(httpConfig(cfg), n.proxy, n.store, svc, n.logger)
+	hc := httpConfig(cfg)
+	hc.Auth = n.sec.httpAuth()
+	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
+	n.http.SetBackups(n.store)
 	return nil
 }
 
@@ -174,6 +190,7 @@ func (n *node) joinConfig(joins []string) cluster.JoinConfig {
 	jc := cluster.DefaultJoinConfig()
 	jc.Addresses, jc.ID, jc.Addr, jc.Voter = joins, n.cfg.NodeID, n.cfg.RaftAdvAddr, !n.cfg.RaftNonVoter
 	jc.Attempts, jc.Interval = n.cfg.JoinAttempts, n.cfg.JoinInterval
+	jc.Credentials = n.sec.joinAs
 	return jc
 }
 
@@ -233,7 +250,11 @@ func (n *node) Close(ctx context.Context) error {
 		}
 	}
 	if n.cfg.RaftClusterRemoveShutdown && n.proxy != nil && n.store != nil && n.store.IsOpen() {
-		if _, err := n.proxy.Remove(ctx, n.cfg.NodeID); err != nil {
+		rctx := ctx
+		if c := n.sec.joinAs; c != nil {
+			rctx = cluster.WithCredentials(ctx, c.Username, c.Password)
+		}
+		if _, err := n.proxy.Remove(rctx, n.cfg.NodeID); err != nil {
 			n.logger.Warn("could not remove this node from the cluster before shutdown", "error", err)
 		} else {
 			n.logger.Info("removed this node from the cluster")
@@ -290,6 +311,8 @@ func httpConfig(cfg *Config) httpd.Config {
 	hc.Commit = buildCommit()
 	hc.BuildTime = buildTime
 	hc.AllowOrigin = cfg.HTTPAllowOrigin
+	hc.TLS = cfg.httpTLS()
+	hc.HTTPS = hc.TLS.Enabled()
 	hc.MaxBodySize = cfg.HTTPMaxBodySize
 	hc.QueueCapacity = cfg.WriteQueueCap
 	hc.QueueBatchSize = cfg.WriteQueueBatchSize
