@@ -2,6 +2,7 @@ package db
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -96,7 +97,7 @@ func valueType(v any) string {
 
 // readRows drains rows into a rows entry: declared types lower-cased,
 // values converted, and undeclared types taken from the first row.
-func readRows(rows *sql.Rows) (Result, error) {
+func readRows(rows *sql.Rows, maxBytes int64) (Result, error) {
 	res := Result{Rows: true}
 	cols, err := rows.Columns()
 	if err != nil {
@@ -112,6 +113,7 @@ func readRows(rows *sql.Rows) (Result, error) {
 		res.Types[i] = strings.ToLower(ct.DatabaseTypeName())
 	}
 	decl := append([]string(nil), res.Types...)
+	var size int64
 	raw := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range raw {
@@ -129,8 +131,26 @@ func readRows(rows *sql.Rows) (Result, error) {
 			fillTypes(res.Types, row)
 		}
 		res.Values = append(res.Values, row)
+		if size += rowSize(row); maxBytes > 0 && size > maxBytes {
+			return Result{}, fmt.Errorf("%w: more than %d bytes in memory (see -db-max-result-size)", ErrResultTooLarge, maxBytes)
+		}
 	}
 	return res, rows.Err()
+}
+
+// rowSize estimates the memory a converted row holds: a slice header, an
+// interface per value, and the bytes of strings and BLOBs.
+func rowSize(row []any) int64 {
+	n := int64(24 + 16*len(row))
+	for _, v := range row {
+		switch v := v.(type) {
+		case string:
+			n += int64(len(v))
+		case []byte:
+			n += int64(len(v))
+		}
+	}
+	return n
 }
 
 // fillTypes sets each undeclared column type from the first row's value.

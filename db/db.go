@@ -18,6 +18,11 @@ type Config struct {
 	FKConstraints bool
 	// MaxReadConns bounds the read-only pool (-db-max-ro-conns).
 	MaxReadConns int
+	// MaxResultBytes bounds the estimated in-memory size of one
+	// statement's rows (-db-max-result-size); a larger result fails in its
+	// slot with ErrResultTooLarge instead of exhausting memory. Zero means
+	// no bound.
+	MaxResultBytes int64
 }
 
 // DefaultConfig returns rqlite's defaults.

@@ -68,7 +68,7 @@ func (d *DB) ApplyEntry(ctx context.Context, items []Item, at Applied) ([][]Resu
 	out := make([][]Result, len(items))
 	for i, it := range items {
 		d.fenv.reset(it.Env, it.Req)
-		r := &runner{conn: d.wconn, states: &d.states, req: it.Req, before: d.fenv.beginStatement, nested: true}
+		r := &runner{conn: d.wconn, states: &d.states, req: it.Req, before: d.fenv.beginStatement, nested: true, maxBytes: d.cfg.MaxResultBytes}
 		out[i] = r.run(ctx, it.Mode)
 		if r.lost {
 			// SQLite rolled the whole entry back: run it again the
@@ -94,7 +94,7 @@ func (d *DB) applyAutocommit(ctx context.Context, items []Item, at Applied) ([][
 	out := make([][]Result, len(items))
 	for i, it := range items {
 		d.fenv.reset(it.Env, it.Req)
-		r := &runner{conn: d.wconn, states: &d.states, req: it.Req, before: d.fenv.beginStatement}
+		r := &runner{conn: d.wconn, states: &d.states, req: it.Req, before: d.fenv.beginStatement, maxBytes: d.cfg.MaxResultBytes}
 		out[i] = r.run(ctx, it.Mode)
 	}
 	// A user's BEGIN without COMMIT leaves a transaction open. If a

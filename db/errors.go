@@ -3,6 +3,9 @@ package db
 import "errors"
 
 var (
+	// ErrResultTooLarge is the slot error of a query whose rows exceed
+	// Config.MaxResultBytes.
+	ErrResultTooLarge = errors.New("query result too large")
 	// ErrDisallowedPragma rejects a whole request containing a PRAGMA that
 	// would break replication (API.md §3.1). Nothing is applied.
 	ErrDisallowedPragma = errors.New("disallowed pragma")

@@ -18,7 +18,7 @@ func (d *DB) Query(ctx context.Context, req *Request) ([]Result, error) {
 		return nil, fmt.Errorf("read connection: %w", err)
 	}
 	defer conn.Close()
-	r := &runner{conn: conn, states: &d.states, req: req}
+	r := &runner{conn: conn, states: &d.states, req: req, maxBytes: d.cfg.MaxResultBytes}
 	results := r.run(ctx, ModeQuery)
 	if mayOpenTx(req.Statements) {
 		// A user BEGIN/SAVEPOINT must not leave a pooled connection

@@ -22,6 +22,8 @@ type runner struct {
 	// stops the run: ApplyEntry then reruns the entry in autocommit mode.
 	nested bool
 	lost   bool
+	// maxBytes bounds one statement's rows (Config.MaxResultBytes).
+	maxBytes int64
 }
 
 // run executes the request in mode and returns one Result per non-empty
@@ -186,7 +188,7 @@ func (r *runner) query(ctx context.Context, st Statement) Result {
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
 	}
-	res, err := readRows(rows)
+	res, err := readRows(rows, r.maxBytes)
 	if cerr := rows.Close(); err == nil {
 		err = cerr
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	// read pool (-db-max-ro-conns).
 	FKConstraints bool
 	MaxReadConns  int
+	// MaxResultBytes bounds one query's rows in memory
+	// (-db-max-result-size; 0 = no bound).
+	MaxResultBytes int64
 
 	SnapshotThreshold  uint64        // -raft-snap
 	SnapshotInterval   time.Duration // -raft-snap-int; also the WAL size check period

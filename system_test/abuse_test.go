@@ -22,7 +22,7 @@ import (
 // bytes on the Raft port. Between and during them the node serves normal
 // requests, its peak RSS stays bounded, and no committed row is lost.
 func TestAbuse_NodeKeepsServing(t *testing.T) {
-	n := StartNode(t)
+	n := StartNode(t, "-db-max-result-size", "33554432")
 	n.Execute("/db/execute", `["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"]`)
 	rows := 0
 	insert := func() {
@@ -137,20 +137,28 @@ func abuseEndlessBody(t *testing.T, n *Node, during func()) {
 	}
 }
 
-// abuseHugeResult asks for 10 million rows with db_timeout, the bound
-// rdb offers on a query's work: it ends with a clear per-statement error
-// instead of materializing the rows.
+// abuseHugeResult asks for 10 million rows, bounded two ways: by
+// -db-max-result-size (the node runs with 32 MiB), which stops the query
+// with a clear per-statement error instead of materializing the rows, and
+// by db_timeout.
 func abuseHugeResult(t *testing.T, n *Node, during func()) {
-	q := "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 10000000) SELECT x FROM c"
-	done := make(chan string, 1)
-	go func() {
-		code, body, err := n.Do("GET", "/db/query?db_timeout=1s&q="+urlEscape(q), "", "")
-		done <- fmt.Sprintf("%d %v %.200s", code, err, body)
-	}()
-	during()
-	got := <-done
-	if !strings.HasPrefix(got, "200 <nil> ") || !strings.Contains(got, `"error":"query timeout"`) {
-		t.Errorf("10M-row query: %s, want 200 with a query timeout error", got)
+	rows := "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 10000000) SELECT x FROM c"
+	work := "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 1000000000) SELECT COUNT(*) FROM c"
+	for _, tc := range []struct{ params, q, want string }{
+		{"", rows, `"error":"query result too large`},
+		{"db_timeout=1s&", work, `"error":"query timeout"`},
+	} {
+		q := tc.q
+		done := make(chan string, 1)
+		go func() {
+			code, body, err := n.Do("GET", "/db/query?"+tc.params+"q="+urlEscape(q), "", "")
+			done <- fmt.Sprintf("%d %v %.200s", code, err, body)
+		}()
+		during()
+		got := <-done
+		if !strings.HasPrefix(got, "200 <nil> ") || !strings.Contains(got, tc.want) {
+			t.Errorf("10M-row query ?%s: %s, want 200 with %s", tc.params, got, tc.want)
+		}
 	}
 }
 

@@ -68,6 +68,7 @@ type Config struct {
 	WriteQueueTimeout   time.Duration
 	WriteQueueTx        bool
 	DBMaxReadConns      int
+	DBMaxResultSize     int64
 	ClusterConnectTime  time.Duration
 
 	AutoVacuumInterval    time.Duration
@@ -152,6 +153,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.WriteQueueTimeout, "write-queue-timeout", 50*time.Millisecond, "Time after which write queue will be flushed, even if not full")
 	fs.BoolVar(&cfg.WriteQueueTx, "write-queue-tx", false, "Use a transaction when processing a queued write")
 	fs.IntVar(&cfg.DBMaxReadConns, "db-max-ro-conns", 256, "Maximum number of read-only connections to the SQLite database")
+	fs.Int64Var(&cfg.DBMaxResultSize, "db-max-result-size", 256<<20, "Largest result, in bytes held in memory, one query may return (rdb only); larger results fail with an error. 0 means no limit")
 	fs.DurationVar(&cfg.ClusterConnectTime, "cluster-connect-timeout", 30*time.Second, "Timeout for initial connection to other nodes"+notYet)
 
 	fs.DurationVar(&cfg.AutoVacuumInterval, "auto-vacuum-int", 0, "Period between automatic VACUUMs. It not set, not enabled"+notYet)
@@ -262,6 +264,9 @@ func (c *Config) validate() error {
 	case "ERROR", "WARN", "INFO", "DEBUG":
 	default:
 		return fmt.Errorf("-raft-log-level %q is not one of ERROR, WARN, INFO, DEBUG", c.RaftLogLevel)
+	}
+	if c.DBMaxResultSize < 0 {
+		return errors.New("-db-max-result-size must not be negative (0 means no limit)")
 	}
 	if c.HTTPMaxBodySize <= 0 {
 		return errors.New("-http-max-body-size must be positive")

@@ -285,6 +285,7 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.RaftAddr = cfg.RaftAdvAddr
 	sc.FKConstraints = cfg.FKConstraints
 	sc.MaxReadConns = cfg.DBMaxReadConns
+	sc.MaxResultBytes = cfg.DBMaxResultSize
 	sc.SnapshotThreshold = cfg.RaftSnapThreshold
 	// As rqlite: keep a quarter more log than the snapshot threshold, so a
 	// follower slightly behind catches up from the log, not a snapshot.
