@@ -18,6 +18,6 @@ func (d *DB) Apply(ctx context.Context, req *Request, mode Mode, env Env) ([]Res
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
 	d.fenv.reset(env, req)
-	r := &runner{conn: d.wconn, states: &d.states, req: req, before: d.fenv.beginStatement, maxBytes: d.cfg.MaxResultBytes}
+	r := d.writeRunner(req, false)
 	return r.run(ctx, mode), nil
 }

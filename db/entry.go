@@ -68,7 +68,7 @@ func (d *DB) ApplyEntry(ctx context.Context, items []Item, at Applied) ([][]Resu
 	out := make([][]Result, len(items))
 	for i, it := range items {
 		d.fenv.reset(it.Env, it.Req)
-		r := &runner{conn: d.wconn, states: &d.states, req: it.Req, before: d.fenv.beginStatement, nested: true, maxBytes: d.cfg.MaxResultBytes}
+		r := d.writeRunner(it.Req, true)
 		out[i] = r.run(ctx, it.Mode)
 		if r.lost {
 			// SQLite rolled the whole entry back: run it again the
@@ -77,13 +77,8 @@ func (d *DB) ApplyEntry(ctx context.Context, items []Item, at Applied) ([][]Resu
 			return d.applyAutocommit(ctx, items, at)
 		}
 	}
-	if err := d.writeApplied(ctx, at); err != nil {
-		d.rollbackWrite()
+	if err := d.commitApplied(ctx, at); err != nil {
 		return nil, err
-	}
-	if _, err := d.wconn.ExecContext(ctx, "COMMIT"); err != nil {
-		d.rollbackWrite()
-		return nil, fmt.Errorf("apply entry %d: commit: %w", at.Index, err)
 	}
 	return out, nil
 }
@@ -94,7 +89,7 @@ func (d *DB) applyAutocommit(ctx context.Context, items []Item, at Applied) ([][
 	out := make([][]Result, len(items))
 	for i, it := range items {
 		d.fenv.reset(it.Env, it.Req)
-		r := &runner{conn: d.wconn, states: &d.states, req: it.Req, before: d.fenv.beginStatement, maxBytes: d.cfg.MaxResultBytes}
+		r := d.writeRunner(it.Req, false)
 		out[i] = r.run(ctx, it.Mode)
 	}
 	// A user's BEGIN without COMMIT leaves a transaction open. If a
@@ -111,15 +106,32 @@ func (d *DB) applyAutocommit(ctx context.Context, items []Item, at Applied) ([][
 	case err != nil && !isNestedTxError(err):
 		return nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
 	}
+	if err := d.commitApplied(ctx, at); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// commitApplied records at in the open write transaction and commits it;
+// on failure the transaction is rolled back.
+func (d *DB) commitApplied(ctx context.Context, at Applied) error {
 	if err := d.writeApplied(ctx, at); err != nil {
 		d.rollbackWrite()
-		return nil, err
+		return err
 	}
 	if _, err := d.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		d.rollbackWrite()
-		return nil, fmt.Errorf("apply entry %d: commit: %w", at.Index, err)
+		return fmt.Errorf("apply entry %d: commit: %w", at.Index, err)
 	}
-	return out, nil
+	return nil
+}
+
+// writeRunner runs one request on the write connection with the apply
+// path's deterministic functions; nested runs inside the entry's
+// transaction.
+func (d *DB) writeRunner(req *Request, nested bool) *runner {
+	return &runner{conn: d.wconn, states: &d.states, req: req, before: d.fenv.beginStatement,
+		nested: nested, maxBytes: d.cfg.MaxResultBytes}
 }
 
 // anyError reports whether any statement result holds an error.
