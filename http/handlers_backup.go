@@ -230,6 +230,9 @@ func (s *Service) toLeader(c echo.Context, p *params) error {
 		return fmt.Errorf("leader API address %q: %w", addr, err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	s.mu.Lock()
+	rp.Transport = s.leaderTransport
+	s.mu.Unlock()
 	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
 		s.logger.Warn("forward to leader", "leader", addr, "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)

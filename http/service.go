@@ -36,6 +36,10 @@ type Service struct {
 	// backups serves the backup/load/boot/snapshot/reap endpoints; nil
 	// until SetBackups.
 	backups Backups
+	// leaderTransport carries requests proxied to the leader's API; with
+	// HTTPS it trusts -http-ca-cert and presents this node's certificate.
+	// nil means http.DefaultTransport.
+	leaderTransport http.RoundTripper
 
 	mu     sync.Mutex
 	ln     net.Listener

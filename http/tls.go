@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 
 	"github.com/rdb/rdb/internal/tlsconf"
 )
@@ -19,6 +20,10 @@ type TLSConfig struct {
 	// CACertFile verifies client certificates when VerifyClient is set;
 	// empty means the system roots.
 	CACertFile string
+	// PeerCACertFile verifies other nodes' API certificates when this
+	// node forwards a request to the leader over HTTPS (backups, loads);
+	// empty means CACertFile, and the system roots if that is empty too.
+	PeerCACertFile string
 	// VerifyClient requires a client certificate signed by CACertFile
 	// (mutual TLS).
 	VerifyClient bool
@@ -43,21 +48,30 @@ func (t TLSConfig) Validate() error {
 	return nil
 }
 
-// serverTLS builds the server's tls.Config. The key pair is loaded now
-// (so a bad file fails start-up) and reloaded on a handshake after either
-// file's modification time changes.
-func (t TLSConfig) serverTLS() (*tls.Config, error) {
+// tlsConfigs builds the server's tls.Config, and the client side this
+// node uses to reach another node's API (backups and loads forwarded to
+// the leader): it trusts CACertFile (the system roots if empty) and
+// presents this node's certificate for mutual TLS. The key pair is loaded
+// now (so a bad file fails start-up) and reloaded on a handshake after
+// either file's modification time changes.
+func (t TLSConfig) tlsConfigs() (server, client *tls.Config, err error) {
 	kp, err := tlsconf.LoadKeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.GetCertificate}
+	client = &tls.Config{MinVersion: tls.VersionTLS12, GetClientCertificate: kp.GetClientCertificate}
 	if t.CACertFile != "" {
 		pool, err := tlsconf.LoadCertPool(t.CACertFile)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		cfg.ClientCAs = pool
+		cfg.ClientCAs, client.RootCAs = pool, pool
+	}
+	if t.PeerCACertFile != "" {
+		if client.RootCAs, err = tlsconf.LoadCertPool(t.PeerCACertFile); err != nil {
+			return nil, nil, err
+		}
 	}
 	if t.VerifyClient {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
@@ -65,7 +79,7 @@ func (t TLSConfig) serverTLS() (*tls.Config, error) {
 	if cn := t.VerifyCommonName; cn != "" {
 		cfg.VerifyConnection = tlsconf.VerifyCommonName(cn)
 	}
-	return cfg, nil
+	return cfg, client, nil
 }
 
 // wrapTLS returns ln serving TLS when the config asks for it.
@@ -73,9 +87,12 @@ func (s *Service) wrapTLS(ln net.Listener) (net.Listener, error) {
 	if !s.cfg.TLS.Enabled() {
 		return ln, nil
 	}
-	cfg, err := s.cfg.TLS.serverTLS()
+	cfg, client, err := s.cfg.TLS.tlsConfigs()
 	if err != nil {
 		return nil, fmt.Errorf("https: %w", err)
 	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = client
+	s.leaderTransport = t
 	return tls.NewListener(ln, cfg), nil
 }

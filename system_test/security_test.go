@@ -157,6 +157,13 @@ func secAuthTable(t *testing.T, pki *secPKI, n *Node) {
 		{"GET", "/leader", "", reader, admin, 200},
 		{"DELETE", "/remove", `{"id":"no-such-node"}`, writer, joiner, 0},
 		{"GET", "/debug/vars", "", writer, admin, 200},
+		// Backups are served by the leader: through a follower this also
+		// checks that the follower reaches the leader's HTTPS API (it
+		// trusts -http-ca-cert and presents its own certificate).
+		{"GET", "/db/backup", "", reader, admin, 200},
+		{"GET", "/db/backup?fmt=sql", "", writer, admin, 200},
+		{"POST", "/snapshot", "", reader, admin, 0},
+		{"POST", "/reap", "", writer, admin, 200},
 	}
 	for _, tt := range tests {
 		cases := []struct {

@@ -7,10 +7,17 @@ import (
 	httpd "github.com/rdb/rdb/http"
 )
 
-// httpTLS is the HTTPS configuration of the -http-* TLS flags.
+// httpTLS is the HTTPS configuration of the -http-* TLS flags. To verify
+// the leader's API when forwarding a backup or load, a node trusts
+// -http-ca-cert, else the CA it already trusts for its peers
+// (-node-ca-cert).
 func (c *Config) httpTLS() httpd.TLSConfig {
+	peerCA := c.HTTPCACert
+	if peerCA == "" {
+		peerCA = c.NodeCACert
+	}
 	return httpd.TLSConfig{
-		CertFile: c.HTTPCert, KeyFile: c.HTTPKey, CACertFile: c.HTTPCACert,
+		CertFile: c.HTTPCert, KeyFile: c.HTTPKey, CACertFile: c.HTTPCACert, PeerCACertFile: peerCA,
 		VerifyClient: c.HTTPVerifyClient, VerifyCommonName: c.HTTPVerifyCommonName,
 	}
 }
