@@ -156,7 +156,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.Int64Var(&cfg.DBMaxResultSize, "db-max-result-size", 256<<20, "Largest result, in bytes held in memory, one query may return (rdb only); larger results fail with an error. 0 means no limit")
 	fs.DurationVar(&cfg.ClusterConnectTime, "cluster-connect-timeout", 30*time.Second, "Timeout for initial connection to other nodes"+notYet)
 
-	fs.DurationVar(&cfg.AutoVacuumInterval, "auto-vacuum-int", 0, "Period between automatic VACUUMs. It not set, not enabled"+notYet)
+	fs.DurationVar(&cfg.AutoVacuumInterval, "auto-vacuum-int", 0, "Period between automatic VACUUMs. If not set, not enabled"+notYet)
 	fs.DurationVar(&cfg.AutoOptimizeInterval, "auto-optimize-int", 24*time.Hour, "Period between automatic 'PRAGMA optimize'. Set to 0h to disable"+notYet)
 	fs.BoolVar(&cfg.CompressSnapTransport, "compress-snap-transport", false, "Compress snapshots sent to other nodes"+notYet)
 	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Comma-delimited list of paths to directories, zipfiles, or tar.gz files containing SQLite extensions"+notYet)
