@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 // nodeAddr is the node the tests and Example talk to: a real rdb process
@@ -50,11 +52,9 @@ func runMain(m *testing.M) int {
 
 // startRealNode builds rdb, starts one node and waits for /readyz.
 func startRealNode(dir string) (func(), error) {
-	bin := filepath.Join(dir, "rdb")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/rdb")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build rdb: %v\n%s", err, out)
+	bin, err := rdbtest.Build("..", dir, false)
+	if err != nil {
+		return nil, err
 	}
 	httpAddr, raftAddr := loopbackAddr(), loopbackAddr()
 	cmd := exec.Command(bin, "serve", "-http-addr", httpAddr, "-raft-addr", raftAddr, filepath.Join(dir, "data"))

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 // rdbBin is the rdb binary TestMain builds for the tests that need a real
@@ -38,11 +40,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	rdbBin = filepath.Join(dir, "rdb")
-	cmd := exec.Command("go", "build", "-o", rdbBin, "../cmd/rdb")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build rdb: %v\n%s", err, out)
+	if rdbBin, err = rdbtest.Build("..", dir, false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 // rdbBin is the binary built once by TestMain.
@@ -33,55 +35,17 @@ func runMain(m *testing.M) int {
 		fmt.Println("system tests skipped in -short mode")
 		return 0
 	}
-	if err := statSources(".."); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	dir, err := os.MkdirTemp("", "rdb-system-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	rdbBin = filepath.Join(dir, "rdb")
-	args := []string{"build", "-o", rdbBin}
-	if os.Getenv("RDB_RACE") != "" {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "../cmd/rdb")...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build rdb: %v\n%s", err, out)
+	if rdbBin, err = rdbtest.Build("..", dir, os.Getenv("RDB_RACE") != ""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
-}
-
-// statSources stats every Go source and module file of the repository.
-// go test caches a package's result keyed on the files the test looked
-// at; these tests run a binary built from the whole module, so looking at
-// its sources makes any change to them invalidate a cached pass.
-func statSources(root string) error {
-	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if n := d.Name(); !d.IsDir() && (strings.HasSuffix(n, ".go") || n == "go.mod" || n == "go.sum") {
-			_, err = os.Stat(p)
-		}
-		return err
-	})
-}
-
-// cgo is "1" only when the race detector, which needs cgo, is requested.
-func cgo() string {
-	if os.Getenv("RDB_RACE") != "" {
-		return "1"
-	}
-	return "0"
 }
 
 // Node is one rdb process under test.
