@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -68,7 +69,7 @@ func (s *Service) handleBackup(c echo.Context) error {
 	q := c.Request().URL.Query()
 	format := store.BackupBinary
 	ctype := echo.MIMEOctetStream
-	switch q.Get("fmt") {
+	switch strings.ToLower(q.Get("fmt")) {
 	case "sql":
 		format, ctype = store.BackupSQL, "application/sql"
 	case "delete":
@@ -104,6 +105,7 @@ func (s *Service) handleBackup(c echo.Context) error {
 	if !c.Response().Committed {
 		c.Response().WriteHeader(http.StatusOK) // an empty dump
 	}
+	s.lastBackup.Store(time.Now())
 	return nil
 }
 

@@ -57,6 +57,9 @@ func (s *Service) statusDoc() (map[string]any, error) {
 		"cluster": map[string]any{"addr": s.cfg.RaftAdvAddr, "api_addr": s.cfg.AdvAddr,
 			"https": fmt.Sprintf("%t", s.cfg.HTTPS)},
 	}
+	if t, ok := s.lastBackup.Load().(time.Time); ok {
+		doc["last_backup_time"] = t
+	}
 	for name, report := range s.cfg.Reporters {
 		m, err := report()
 		if err != nil {

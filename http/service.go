@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,6 +41,9 @@ type Service struct {
 	// HTTPS it trusts -http-ca-cert and presents this node's certificate.
 	// nil means http.DefaultTransport.
 	leaderTransport http.RoundTripper
+	// lastBackup is when this node last served a backup (a time.Time),
+	// for /status's last_backup_time.
+	lastBackup atomic.Value
 
 	mu     sync.Mutex
 	ln     net.Listener

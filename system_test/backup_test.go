@@ -29,7 +29,7 @@ func backup(t *testing.T, n *Node, params string) []byte {
 		}
 	}
 	wantType := "application/octet-stream"
-	if strings.Contains(params, "fmt=sql") {
+	if strings.Contains(strings.ToLower(params), "fmt=sql") {
 		wantType = "application/sql"
 	}
 	if got := hdr.Get("Content-Type"); got != wantType {
@@ -84,11 +84,12 @@ func TestBackupLoad_RoundTrip(t *testing.T) {
 		{"delete", "fmt=delete"},
 		{"sql", "fmt=sql"},
 		{"sql compressed", "fmt=sql&compress"},
+		{"format is case-insensitive", "fmt=SQL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := backup(t, follower, tt.params)
-			isSQL := strings.Contains(tt.params, "sql")
+			isSQL := strings.Contains(strings.ToLower(tt.params), "sql")
 			if got := bytes.HasPrefix(b, []byte("SQLite format 3\x00")); got == isSQL {
 				t.Fatalf("backup starts with %.20q", b)
 			}
@@ -106,6 +107,12 @@ func TestBackupLoad_RoundTrip(t *testing.T) {
 			}
 			waitNames(t, nodes, want)
 		})
+	}
+	// The leader served those backups (forwarded from the follower): its
+	// /status says when, as rqlite's does.
+	code, body, err := leader.Do("GET", "/status?key=last_backup_time", "", "")
+	if err != nil || code != http.StatusOK || !strings.HasPrefix(body, `"20`) {
+		t.Errorf("GET /status?key=last_backup_time on the leader: %d %q %v, want a time", code, body, err)
 	}
 }
 
