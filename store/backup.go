@@ -15,9 +15,10 @@ import (
 )
 
 // MaxLoadSize bounds a database file loaded through the log (POST
-// /db/load): the file travels in one log entry, held in memory on every
-// node while it is applied. /boot has no such limit.
-const MaxLoadSize = 256 << 20
+// /db/load), as a guard for the disk of every node. Files over 4 MiB
+// travel in chunks (loadchunk.go), so no entry or node holds the whole
+// file in memory. /boot has no such limit.
+const MaxLoadSize = 64 << 30
 
 // BackupFormat is the format of a backup (API.md §4).
 type BackupFormat uint8
@@ -89,11 +90,19 @@ func (s *Store) Load(ctx context.Context, path string) error {
 	if fi.Size() > MaxLoadSize {
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrLoadTooLarge, fi.Size(), MaxLoadSize)
 	}
+	if fi.Size() > int64(s.loadChunk()) {
+		return s.loadChunked(ctx, path, fi.Size())
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	b, err := encodeCommand(&command{Type: cmdLoad, Time: time.Now().UnixNano(), Load: data})
+	return s.applyLoadCommand(ctx, &command{Type: cmdLoad, Time: time.Now().UnixNano(), Load: data})
+}
+
+// applyLoadCommand logs one load entry and waits for its result.
+func (s *Store) applyLoadCommand(ctx context.Context, cmd *command) error {
+	b, err := encodeCommand(cmd)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ const (
 	cmdRequest commandType = 3
 	// cmdLoad replaces the database with the SQLite file in Load.
 	cmdLoad commandType = 4
+	// cmdLoadChunk carries one piece of a file too large for one entry
+	// (loadchunk.go).
+	cmdLoadChunk commandType = 5
 )
 
 // command is the payload of one log entry. It holds a list of requests so
@@ -38,6 +41,7 @@ type command struct {
 	Time     int64            `codec:"n"` // leader's clock, Unix ns: the entry's 'now'
 	Requests []commandRequest `codec:"r,omitempty"`
 	Load     []byte           `codec:"l,omitempty"` // cmdLoad: the database file
+	Chunk    *loadChunk       `codec:"c,omitempty"` // cmdLoadChunk
 }
 
 // commandRequest is a db.Request plus the mode to run it in.

@@ -52,6 +52,8 @@ type Config struct {
 	// openDB, if set, replaces db.Open (tests).
 	inmemRaft bool
 	openDB    func(db.Config) (database, error)
+	// loadChunkSize overrides loadChunkSize in tests.
+	loadChunkSize int
 }
 
 // DefaultConfig returns rqlited's defaults. Dir and NodeID must still be

@@ -28,6 +28,9 @@ type walDatabase interface {
 //     the main file alone is the database; Persist streams it in place,
 //     since only the next snapshot checkpoints into it again.
 func (p *processor) snapshot() (*fsmSnapshot, error) {
+	if p.stage != nil {
+		return nil, errLoadInProgress
+	}
 	st, _ := p.applied()
 	meta := snapshot.Meta{Index: st.Index, Term: st.Term}
 	w, ok := p.db.(walDatabase)

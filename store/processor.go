@@ -57,6 +57,9 @@ type processor struct {
 	// hasBase reports whether the snapshot store can take an incremental
 	// snapshot.
 	hasBase func() bool
+	// stage is the chunked load being received, nil if none
+	// (loadchunk.go); FSM calls only, under fsmMu.
+	stage *stageMeta
 
 	mu      sync.Mutex
 	state   appliedState
@@ -66,6 +69,7 @@ type processor struct {
 func newProcessor(d database, tmpDir string, logger *slog.Logger) *processor {
 	p := &processor{db: d, tmpDir: tmpDir, logger: logger, changed: make(chan struct{})}
 	p.fullNeeded.Store(true)
+	p.recoverStage()
 	return p
 }
 
@@ -82,10 +86,16 @@ func (p *processor) apply(l *raft.Log) []requestResult {
 	if err != nil {
 		panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
 	}
+	p.abandonStale(cmd.Time)
 	switch cmd.Type {
 	case cmdExecute, cmdQuery, cmdRequest:
 	case cmdLoad:
 		return p.applyLoad(l, cmd.Load)
+	case cmdLoadChunk:
+		if cmd.Chunk == nil {
+			panic(fmt.Sprintf("store: apply log entry %d: load chunk entry without a chunk", l.Index))
+		}
+		return p.applyLoadChunk(l, cmd.Time, cmd.Chunk)
 	default:
 		panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
 	}
@@ -167,6 +177,7 @@ func (p *processor) restore(rc io.Reader) error {
 	if err := p.replaceDB(path); err != nil {
 		return fmt.Errorf("restore database from snapshot: %w", err)
 	}
+	p.dropStage() // the snapshot is the state before or after any load
 	p.reset(meta.Index, meta.Term)
 	counters().Add(numRestores, 1)
 	if p.starting.Load() {

@@ -213,3 +213,26 @@ func TestBoot(t *testing.T) {
 		t.Errorf("boot on a 2-node cluster: %d %q %v, want 503 not single-node", code, body, err)
 	}
 }
+
+// TestLoad_LargeFileInChunks loads a database larger than one load entry
+// (4 MiB) through a follower: it is replicated in chunks and every node
+// ends with its content.
+func TestLoad_LargeFileInChunks(t *testing.T) {
+	nodes := startCluster(t, 3, fastRaft...)
+	leader := waitLeader(t, nodes, readyTimeout)
+	follower := others(nodes, leader)[0]
+	leader.Execute("/db/execute", `["CREATE TABLE big (id INTEGER PRIMARY KEY, data BLOB)",
+		"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 3000) INSERT INTO big(data) SELECT randomblob(3000) FROM c"]`)
+	b := backup(t, leader, "fmt=binary")
+	if len(b) < 6<<20 {
+		t.Fatalf("backup is %d bytes; the test needs more than 4 MiB", len(b))
+	}
+	leader.Execute("/db/execute", `["DROP TABLE big"]`)
+	code, body := postLoad(t, follower, b)
+	if code != http.StatusOK || strings.Contains(body, "error") {
+		t.Fatalf("load: %d %s", code, body)
+	}
+	for _, n := range nodes {
+		waitCount(t, n, "big", 3000, readyTimeout)
+	}
+}
