@@ -15,7 +15,7 @@ import (
 )
 
 // MaxLoadSize bounds a database file loaded through the log (POST
-// /db/load), as a guard for the disk of every node. Files over 4 MiB
+// /db/load), as a guard for the disk of every node. Files over 1 MiB
 // travel in chunks (loadchunk.go), so no entry or node holds the whole
 // file in memory. /boot has no such limit.
 const MaxLoadSize = 64 << 30

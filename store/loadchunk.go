@@ -38,7 +38,7 @@ import (
 //     first chunk of the next load: deterministic, as both come from the
 //     log.
 const (
-	loadChunkSize    = 4 << 20
+	loadChunkSize    = 1 << 20
 	loadAbandonAfter = time.Hour
 	stageName        = "rdb-load-staged" // + ".json" for stageMeta
 )

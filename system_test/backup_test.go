@@ -215,7 +215,7 @@ func TestBoot(t *testing.T) {
 }
 
 // TestLoad_LargeFileInChunks loads a database larger than one load entry
-// (4 MiB) through a follower: it is replicated in chunks and every node
+// (1 MiB) through a follower: it is replicated in chunks and every node
 // ends with its content.
 func TestLoad_LargeFileInChunks(t *testing.T) {
 	nodes := startCluster(t, 3, fastRaft...)
@@ -225,7 +225,7 @@ func TestLoad_LargeFileInChunks(t *testing.T) {
 		"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 3000) INSERT INTO big(data) SELECT randomblob(3000) FROM c"]`)
 	b := backup(t, leader, "fmt=binary")
 	if len(b) < 6<<20 {
-		t.Fatalf("backup is %d bytes; the test needs more than 4 MiB", len(b))
+		t.Fatalf("backup is %d bytes; the test needs more than 1 MiB", len(b))
 	}
 	leader.Execute("/db/execute", `["DROP TABLE big"]`)
 	code, body := postLoad(t, follower, b)
