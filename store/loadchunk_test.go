@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,26 +15,9 @@ import (
 	"github.com/rdb/rdb/db"
 )
 
-// chunkedSource writes a SQLite file of about kb KiB with a known table.
+// chunkedSource writes a SQLite file of about kb KiB (kb rows in big).
 func chunkedSource(t *testing.T, kb int) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "src.sqlite")
-	d, err := db.Open(db.Config{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := &db.Request{Statements: []db.Statement{
-		{SQL: "CREATE TABLE big (id INTEGER PRIMARY KEY, data BLOB)"},
-		{SQL: fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < %d)
-			INSERT INTO big(data) SELECT zeroblob(1000) || i FROM c`, kb)},
-	}}
-	if _, err := d.Apply(context.Background(), req, db.ModeExecute, db.Env{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return blobDatabase(t, kb, 1000)
 }
 
 // TestStore_LoadChunked loads a file in many small chunks on a 3-node

@@ -15,22 +15,27 @@ import (
 
 // bigDatabase writes a SQLite file of about mb MiB of random blobs.
 func bigDatabase(b *testing.B, mb int) string {
-	b.Helper()
-	path := filepath.Join(b.TempDir(), "big.sqlite")
+	return blobDatabase(b, mb*16, 65536)
+}
+
+// blobDatabase writes a SQLite file whose table big holds rows random
+// blobs of size bytes each.
+func blobDatabase(tb testing.TB, rows, size int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "big.sqlite")
 	d, err := db.Open(db.Config{Path: path})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer d.Close()
-	rows := mb * 16 // 64 KiB each
 	req := &db.Request{Statements: []db.Statement{
 		{SQL: "CREATE TABLE big (id INTEGER PRIMARY KEY, data BLOB)"},
 		{SQL: fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < %d)
-			INSERT INTO big(data) SELECT randomblob(65536) FROM c`, rows)},
+			INSERT INTO big(data) SELECT randomblob(%d) FROM c`, rows, size)},
 	}}
 	res, err := d.ApplyEntry(context.Background(), []db.Item{{Req: req, Mode: db.ModeExecute, Env: db.Env{Seed: 1, Now: time.Now()}}}, db.Applied{Index: 1, Term: 1})
 	if err != nil || res[0][1].Error != "" {
-		b.Fatalf("fill: %v %+v", err, res)
+		tb.Fatalf("fill: %v %+v", err, res)
 	}
 	return path
 }
