@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
-
-	"github.com/rdb/rdb/db"
 )
 
 // chunkedSource writes a SQLite file of about kb KiB (kb rows in big).
