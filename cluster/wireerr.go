@@ -39,6 +39,7 @@ var wireErrors = []struct {
 	{19, store.ErrStepdownSelf},
 	{20, ErrUnauthorized},
 	{21, db.ErrDisallowedStatement},
+	{22, store.ErrEnqueueTimeout},
 }
 
 // wireError is an error on the wire: its full text, and the code of the

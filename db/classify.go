@@ -15,6 +15,24 @@ import (
 // needs no lock.
 type authState struct {
 	write bool
+	// classes remembers what classify found per SQL text on this
+	// connection: preparing a statement just to classify it costs as much
+	// as running a point query. A statement's class does not depend on
+	// the schema once it prepares (a failure is never remembered).
+	classes map[string]stmtClass
+}
+
+// maxClasses bounds authState.classes; a fuller map starts over.
+const maxClasses = 1024
+
+func (s *authState) remember(text string, cl stmtClass) {
+	if cl.err != nil {
+		return
+	}
+	if s.classes == nil || len(s.classes) >= maxClasses {
+		s.classes = make(map[string]stmtClass)
+	}
+	s.classes[text] = cl
 }
 
 // authorize is the connection's authorizer: it never denies, it only
@@ -119,6 +137,11 @@ func (c *connStates) classify(conn *sql.Conn, text string) (stmtClass, error) {
 		if !ok || !ok2 {
 			return fmt.Errorf("classify: connection %T has no authorizer", driverConn)
 		}
+		if known, ok := st.classes[text]; ok {
+			cl = known
+			return nil
+		}
+		defer func() { st.remember(text, cl) }()
 		pieces := splitStatements(text)
 		cl.multi = len(pieces) > 1
 		if len(pieces) == 1 {

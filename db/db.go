@@ -62,6 +62,15 @@ type DB struct {
 	rw    *sql.DB
 	wconn *sql.Conn
 	ro    *sql.DB
+
+	// The write connection's state, under wmu: its prepared statements,
+	// the rows_affected that statements which set none report (rqlite's
+	// sticky counter, kept here because rdb's own position writes move
+	// SQLite's), and whether the schema defers foreign keys
+	// (fkDeferredUnknown until looked up).
+	wstmts     stmtCache
+	sticky     int64
+	fkDeferred fkState
 }
 
 // Open opens (creating if needed) the database at cfg.Path in WAL mode. A

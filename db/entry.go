@@ -15,8 +15,9 @@ const AppliedTable = "_rdb_applied"
 
 const (
 	appliedCreate = `CREATE TABLE IF NOT EXISTS "` + AppliedTable +
-		`" (id INTEGER PRIMARY KEY CHECK (id = 1), raft_index INTEGER NOT NULL, raft_term INTEGER NOT NULL)`
+		`" (id INTEGER PRIMARY KEY CHECK (id = 1), raft_index INTEGER NOT NULL, raft_term INTEGER NOT NULL) WITHOUT ROWID`
 	appliedUpsert = `INSERT OR REPLACE INTO "` + AppliedTable + `" (id, raft_index, raft_term) VALUES (1, ?, ?)`
+	appliedUpdate = `UPDATE "` + AppliedTable + `" SET raft_index = ?, raft_term = ? WHERE id = 1`
 	appliedSelect = `SELECT raft_index, raft_term FROM "` + AppliedTable + `" WHERE id = 1`
 )
 
@@ -34,53 +35,239 @@ type Item struct {
 	Env  Env
 }
 
-// ApplyEntry runs the requests of one Raft log entry and records at as the
-// file's applied position, all in one SQLite transaction: after a crash the
-// file holds either the whole entry and its index or neither (store's
-// restart relies on it). Requests without Transaction keep rqlite's
-// per-statement semantics: a failing statement undoes only itself, later
-// statements still run. A request with Transaction runs inside a
-// savepoint that its first failure rolls back.
-//
-// An entry with a statement that cannot run inside a transaction (VACUUM,
-// the user's own BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/END, ATTACH,
-// DETACH, PRAGMA), or one whose failure made SQLite roll back the whole
-// transaction (ON CONFLICT ROLLBACK, RAISE(ROLLBACK), an interrupted
-// statement), runs statement by statement in autocommit mode, as in
-// rqlite, and its position is recorded right after: a crash between the
-// two replays that one entry (see store/DESIGN.md).
-//
-// The returned error is for failures of the database itself; statement
-// errors are inside the Results.
+// Entry is one Raft log entry for ApplyBatch: its requests (none for a
+// configuration entry, which only moves the position) and its position.
+type Entry struct {
+	Items []Item
+	At    Applied
+}
+
+// ApplyEntry applies one entry; see ApplyBatch.
 func (d *DB) ApplyEntry(ctx context.Context, items []Item, at Applied) ([][]Result, error) {
+	out, err := d.ApplyBatch(ctx, []Entry{{Items: items, At: at}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ApplyBatch runs consecutive committed Raft log entries and records each
+// one's position, normally all in one SQLite transaction (group commit):
+// after a crash the file holds a prefix of the entries and the position of
+// the last one in it, never part of an entry. The result does not depend
+// on where batches start and end (nodes batch differently), because every
+// entry runs exactly as it would alone:
+//
+//   - Requests without Transaction keep rqlite's per-statement semantics:
+//     a failing statement undoes only itself, later statements still run.
+//     A request with Transaction runs inside a savepoint that its first
+//     failure rolls back.
+//   - The position is written after every entry with an UPDATE, so each
+//     entry starts with the same connection state (changes() is 1) whether
+//     or not the previous entry was in the same transaction.
+//   - An entry with a statement that cannot run inside a transaction
+//     (VACUUM, the user's own BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/END,
+//     ATTACH, DETACH, PRAGMA) runs alone, statement by statement in
+//     autocommit mode, as in rqlite, and its position is recorded right
+//     after: a crash between the two replays that one entry (see
+//     store/DESIGN.md).
+//   - An entry whose failure made SQLite roll the whole transaction back
+//     (ON CONFLICT ROLLBACK, RAISE(ROLLBACK)) or whose COMMIT fails (a
+//     deferred foreign-key violation) is rerun alone in autocommit mode,
+//     after the entries before it are redone and committed without it.
+//   - With foreign keys enforced and a schema that defers some, every
+//     entry commits alone: a later entry of the batch could otherwise
+//     repair a violation that fails its entry when committed alone.
+//
+// Statement errors are inside the Results; the returned error is for
+// failures of the database itself, after which the file holds a prefix of
+// the entries (the caller must stop: store panics and replays the log).
+// No wall-clock limit applies here: db_timeout would stop a statement on
+// a slow replica but not on a fast one.
+func (d *DB) ApplyBatch(ctx context.Context, entries []Entry) ([][][]Result, error) {
 	if err := d.begin(); err != nil {
 		return nil, err
 	}
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
-	if needsAutocommit(items) {
-		return d.applyAutocommit(ctx, items, at)
+	out := make([][][]Result, len(entries))
+	for i := 0; i < len(entries); {
+		if needsAutocommit(entries[i].Items) {
+			res, err := d.applyAutocommit(ctx, entries[i].Items, entries[i].At)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+			d.fkDeferred = fkDeferredUnknown // it may have changed the schema
+			i++
+			continue
+		}
+		j := i + 1
+		if !d.entriesAlone(ctx) {
+			for j < len(entries) && !needsAutocommit(entries[j].Items) && !(d.cfg.FKConstraints && hasDDL(entries[j-1].Items)) {
+				j++
+			}
+		}
+		n, err := d.applyTx(ctx, entries[i:j], out[i:j])
+		if err != nil {
+			return nil, err
+		}
+		if d.cfg.FKConstraints && hasDDL(entries[i+n-1].Items) {
+			d.fkDeferred = fkDeferredUnknown
+		}
+		i += n
+	}
+	return out, nil
+}
+
+// applyTx runs entries in one transaction, filling out, and returns how
+// many it applied: all, or fewer when one of them had to run alone in
+// autocommit mode (it is then the last one applied).
+//
+// When SQLite rolls the transaction back under entry k, the entries
+// before it are redone and committed without it, then entry k is tried
+// alone, exactly as on a node that never batched it with them: the
+// connection's last_insert_rowid() and changes() are first put back as
+// they were at BEGIN, so the redone entries see what they saw.
+func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (int, error) {
+	start, err := d.connState(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("apply entry %d: %w", entries[0].At.Index, err)
 	}
 	if _, err := d.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
+		return 0, fmt.Errorf("apply entry %d: begin: %w", entries[0].At.Index, err)
 	}
-	out := make([][]Result, len(items))
+	for k, e := range entries {
+		res, lost := d.runEntry(ctx, e.Items)
+		if lost {
+			d.rollbackWrite()
+			if k == 0 {
+				return d.alone(ctx, e, out)
+			}
+			return d.redoWithout(ctx, entries[:k+1], out, start)
+		}
+		out[k] = res
+		if err := d.writeApplied(ctx, e.At); err != nil {
+			d.rollbackWrite()
+			return 0, err
+		}
+	}
+	_, err = d.wconn.ExecContext(ctx, "COMMIT")
+	if err == nil {
+		return len(entries), nil
+	}
+	d.rollbackWrite()
+	if !isConstraintError(err) {
+		return 0, fmt.Errorf("apply entry %d: commit: %w", entries[len(entries)-1].At.Index, err)
+	}
+	// A deferred constraint failed at COMMIT. Alone, the entry that broke
+	// it would have failed its own COMMIT: commit one at a time.
+	if len(entries) == 1 {
+		return d.alone(ctx, entries[0], out)
+	}
+	if err := d.setConnState(ctx, start); err != nil {
+		return 0, err
+	}
+	for done := 0; done < len(entries); {
+		n, err := d.applyTx(ctx, entries[done:done+1], out[done:done+1])
+		if err != nil {
+			return 0, err
+		}
+		done += n
+	}
+	return len(entries), nil
+}
+
+// redoWithout puts the connection state back to start, commits all
+// entries but the last without it, then tries the last in a transaction
+// of its own (which SQLite rolls back again, so it runs alone).
+func (d *DB) redoWithout(ctx context.Context, entries []Entry, out [][][]Result, start connState) (int, error) {
+	if err := d.setConnState(ctx, start); err != nil {
+		return 0, err
+	}
+	k := len(entries) - 1
+	for done := 0; done < k; {
+		n, err := d.applyTx(ctx, entries[done:k], out[done:k])
+		if err != nil {
+			return 0, err
+		}
+		done += n
+	}
+	if _, err := d.applyTx(ctx, entries[k:], out[k:]); err != nil {
+		return 0, err
+	}
+	return len(entries), nil
+}
+
+// alone runs e statement by statement in autocommit mode after SQLite
+// rolled its transaction back; out[0] gets its results.
+func (d *DB) alone(ctx context.Context, e Entry, out [][][]Result) (int, error) {
+	res, err := d.applyAutocommit(ctx, e.Items, e.At)
+	if err != nil {
+		return 0, err
+	}
+	out[0] = res
+	return 1, nil
+}
+
+// connState is the write connection's state that SQL can read and a
+// rollback does not undo: last_insert_rowid(), and rdb's rows_affected.
+// changes() is 1 wherever a connState is taken or set (after a position
+// write, or after setConnState).
+type connState struct {
+	lastRowid int64
+	sticky    int64
+}
+
+const (
+	lastRowidQuery = "SELECT last_insert_rowid()"
+	rowidCreate    = "CREATE TEMP TABLE IF NOT EXISTS rdb_rowid (x)"
+	rowidClear     = "DELETE FROM temp.rdb_rowid"
+	rowidSet       = "INSERT INTO temp.rdb_rowid(rowid) VALUES (?)"
+)
+
+func (d *DB) connState(ctx context.Context) (connState, error) {
+	st, err := d.wstmts.get(ctx, d.wconn, lastRowidQuery)
+	if err != nil {
+		return connState{}, fmt.Errorf("read last_insert_rowid: %w", err)
+	}
+	var id int64
+	if err := st.QueryRowContext(ctx).Scan(&id); err != nil {
+		return connState{}, fmt.Errorf("read last_insert_rowid: %w", err)
+	}
+	return connState{lastRowid: id, sticky: d.sticky}, nil
+}
+
+// setConnState puts s back: an INSERT into a connection-private temp
+// table sets last_insert_rowid() (and changes() to 1) without touching
+// the database file.
+func (d *DB) setConnState(ctx context.Context, s connState) error {
+	d.sticky = s.sticky
+	for _, q := range []string{rowidCreate, rowidClear} {
+		if _, err := d.wconn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reset connection state: %w", err)
+		}
+	}
+	if _, err := d.wconn.ExecContext(ctx, rowidSet, s.lastRowid); err != nil {
+		return fmt.Errorf("reset connection state: %w", err)
+	}
+	return nil
+}
+
+// runEntry runs an entry's items inside the open transaction. lost
+// reports that SQLite rolled the whole transaction back.
+func (d *DB) runEntry(ctx context.Context, items []Item) ([][]Result, bool) {
+	res := make([][]Result, len(items))
 	for i, it := range items {
 		d.fenv.reset(it.Env, it.Req)
 		r := d.writeRunner(it.Req, true)
-		out[i] = r.run(ctx, it.Mode)
+		res[i] = r.run(ctx, it.Mode)
 		if r.lost {
-			// SQLite rolled the whole entry back: run it again the
-			// way rqlite does, one autocommit statement at a time.
-			d.rollbackWrite()
-			return d.applyAutocommit(ctx, items, at)
+			return nil, true
 		}
 	}
-	if err := d.commitApplied(ctx, at); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return res, false
 }
 
 // applyAutocommit runs items as separate autocommit statements, then
@@ -127,11 +314,12 @@ func (d *DB) commitApplied(ctx context.Context, at Applied) error {
 }
 
 // writeRunner runs one request on the write connection with the apply
-// path's deterministic functions; nested runs inside the entry's
-// transaction.
+// path's deterministic functions, its prepared statements and rdb's
+// record of rows_affected; nested runs inside the entry's transaction.
 func (d *DB) writeRunner(req *Request, nested bool) *runner {
 	return &runner{conn: d.wconn, states: &d.states, req: req, before: d.fenv.beginStatement,
-		nested: nested, maxBytes: d.cfg.MaxResultBytes}
+		nested: nested, maxBytes: d.cfg.MaxResultBytes, stmts: &d.wstmts, sticky: &d.sticky,
+		noTimeout: true}
 }
 
 // anyError reports whether any statement result holds an error.
@@ -182,25 +370,40 @@ func readApplied(ctx context.Context, conn *sql.Conn) (Applied, error) {
 	return Applied{}, fmt.Errorf("read applied position: %w", err)
 }
 
-// writeApplied upserts the position, creating the table first if it is
-// missing (a new file, or a user dropped it). The connection's sticky
-// counters are left as the user's statements set them (counters.go).
+// writeApplied records the position in the file. It UPDATEs the one row
+// through a prepared statement, which leaves last_insert_rowid() alone and
+// sets changes() to 1 (the same after every entry); only when the row or
+// the table is missing (a new file, or a user dropped it) is it created,
+// WITHOUT ROWID so that the INSERT leaves last_insert_rowid() alone too.
 func (d *DB) writeApplied(ctx context.Context, at Applied) error {
-	saved, err := saveCounters(d.wconn)
-	if err != nil {
+	n, err := d.updateApplied(ctx, at)
+	if err == nil && n == 1 {
+		return nil
+	}
+	if err != nil && !strings.Contains(err.Error(), "no such table") {
 		return fmt.Errorf("record applied index %d: %w", at.Index, err)
 	}
-	defer restoreCounters(d.wconn, saved)
-	_, err = d.wconn.ExecContext(ctx, appliedUpsert, int64(at.Index), int64(at.Term))
-	if err != nil && strings.Contains(err.Error(), "no such table") {
-		if _, err = d.wconn.ExecContext(ctx, appliedCreate); err == nil {
-			_, err = d.wconn.ExecContext(ctx, appliedUpsert, int64(at.Index), int64(at.Term))
-		}
+	if _, err := d.wconn.ExecContext(ctx, appliedCreate); err != nil {
+		return fmt.Errorf("record applied index %d: create table: %w", at.Index, err)
 	}
-	if err != nil {
+	if _, err := d.wconn.ExecContext(ctx, appliedUpsert, int64(at.Index), int64(at.Term)); err != nil {
 		return fmt.Errorf("record applied index %d: %w", at.Index, err)
 	}
 	return nil
+}
+
+// updateApplied runs the UPDATE of the position and returns the rows it
+// changed.
+func (d *DB) updateApplied(ctx context.Context, at Applied) (int64, error) {
+	st, err := d.wstmts.get(ctx, d.wconn, appliedUpdate)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, int64(at.Index), int64(at.Term))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // rollbackWrite ends a failed entry transaction; SQLite may have rolled it
@@ -224,15 +427,76 @@ var autocommitKeywords = map[string]bool{
 // needsAutocommit reports whether any statement of items starts with one
 // of autocommitKeywords.
 func needsAutocommit(items []Item) bool {
+	return anyStartsWith(items, autocommitKeywords)
+}
+
+// anyStartsWith reports whether any SQL statement of items starts with a
+// keyword of kws (lower case).
+func anyStartsWith(items []Item, kws map[string]bool) bool {
 	for _, it := range items {
 		for _, st := range it.Req.Statements {
+			if !strings.Contains(st.SQL, ";") {
+				if kws[strings.ToLower(leadingKeyword(st.SQL))] {
+					return true
+				}
+				continue
+			}
 			for _, p := range splitStatements(st.SQL) {
 				kind, n := scanToken(p) // p starts with code: splitStatements trims trivia
-				if kind == tkIdent && autocommitKeywords[strings.ToLower(p[:n])] {
+				if kind == tkIdent && kws[strings.ToLower(p[:n])] {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// ddlKeywords start statements that change the schema.
+var ddlKeywords = map[string]bool{"create": true, "alter": true, "drop": true}
+
+// hasDDL reports whether any statement of items changes the schema (so
+// the schema-dependent batching decision must be made again after it).
+func hasDDL(items []Item) bool {
+	return anyStartsWith(items, ddlKeywords)
+}
+
+// isConstraintError reports a constraint failure (a deferred foreign key
+// at COMMIT).
+func isConstraintError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "constraint failed")
+}
+
+// fkState is what the write path knows of deferred foreign keys.
+type fkState uint8
+
+const (
+	fkDeferredUnknown fkState = iota
+	fkDeferredNone
+	fkDeferredSome
+)
+
+// deferredFKQuery finds a table whose foreign keys are checked at COMMIT.
+const deferredFKQuery = `SELECT 1 FROM sqlite_master WHERE type = 'table' AND sql LIKE '%DEFERRED%' LIMIT 1`
+
+// entriesAlone reports whether every entry must commit in a transaction of
+// its own: foreign keys are enforced and the schema defers some. The
+// answer is looked up again after an entry that changed the schema.
+func (d *DB) entriesAlone(ctx context.Context) bool {
+	if !d.cfg.FKConstraints {
+		return false
+	}
+	if d.fkDeferred == fkDeferredUnknown {
+		var one int
+		err := d.wconn.QueryRowContext(ctx, deferredFKQuery).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			d.fkDeferred = fkDeferredNone
+		case err == nil:
+			d.fkDeferred = fkDeferredSome
+		default:
+			return true // cannot tell: the safe choice
+		}
+	}
+	return d.fkDeferred == fkDeferredSome
 }

@@ -100,6 +100,11 @@ func (d *DB) openConns() error {
 		return fmt.Errorf("open write connection %s: %w", d.cfg.Path, err)
 	}
 	d.wconn = conn
+	// Every entry starts with changes() at 1 (after the previous entry's
+	// position write); so does the first one after opening.
+	if err := d.setConnState(ctx, connState{}); err != nil {
+		return errors.Join(err, d.closeConns())
+	}
 	d.ro = sql.OpenDB(connector{drv: d.rdrv, dsn: fileURI(d.cfg.Path, "mode=ro")})
 	d.ro.SetMaxOpenConns(d.cfg.MaxReadConns)
 	d.ro.SetMaxIdleConns(d.cfg.MaxReadConns)
@@ -116,6 +121,8 @@ func (d *DB) closeConns() error {
 	if d.ro != nil {
 		errs = append(errs, d.ro.Close())
 	}
+	d.wstmts.clear()
+	d.fkDeferred = fkDeferredUnknown
 	if d.wconn != nil {
 		errs = append(errs, d.wconn.Close())
 	}

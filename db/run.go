@@ -24,6 +24,13 @@ type runner struct {
 	lost   bool
 	// maxBytes bounds one statement's rows (Config.MaxResultBytes).
 	maxBytes int64
+	// The write connection's extras: its prepared statements (nil: none
+	// cached), rdb's record of the last rows_affected (nil: SQLite's
+	// changes() is reported as is), and no db_timeout (a wall-clock
+	// limit on the apply path would let replicas diverge).
+	stmts     *stmtCache
+	sticky    *int64
+	noTimeout bool
 }
 
 // run executes the request in mode and returns one Result per non-empty
@@ -126,7 +133,7 @@ func (r *runner) dispatch(ctx context.Context, st Statement, mode Mode) Result {
 		return Result{Rows: mode != ModeExecute}
 	}
 	if mode == ModeExecute && r.req.NoParse {
-		return r.exec(ctx, st)
+		return r.exec(ctx, st, stmtClass{multi: true})
 	}
 	cl, err := r.states.classify(r.conn, st.SQL)
 	if err != nil {
@@ -140,32 +147,58 @@ func (r *runner) dispatch(ctx context.Context, st Statement, mode Mode) Result {
 		if cl.write {
 			return Result{Error: ErrQueryWrite.Error()}
 		}
-		return r.query(ctx, st)
+		return r.query(ctx, st, cl)
 	case ModeRequest:
 		if !cl.write {
-			return r.query(ctx, st)
+			return r.query(ctx, st, cl)
 		}
 	}
 	if cl.write && cl.columns > 0 && !cl.multi && cl.err == nil {
-		return r.query(ctx, st) // RETURNING
+		return r.query(ctx, st, cl) // RETURNING
 	}
-	return r.exec(ctx, st)
+	return r.exec(ctx, st, cl)
 }
 
-// stmtCtx bounds one statement by the request's db_timeout.
+// stmtCtx bounds one statement by the request's db_timeout, except on the
+// apply path.
 func (r *runner) stmtCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if r.req.Timeout > 0 {
+	if r.req.Timeout > 0 && !r.noTimeout {
 		return context.WithTimeout(ctx, r.req.Timeout)
 	}
 	return ctx, func() {}
 }
 
+// prepared returns the cached prepared statement for a single statement
+// that prepared cleanly, or nil to run the text directly.
+func (r *runner) prepared(ctx context.Context, st Statement, cl stmtClass) *sql.Stmt {
+	if r.stmts == nil || cl.multi || cl.err != nil {
+		return nil
+	}
+	ps, err := r.stmts.get(ctx, r.conn, st.SQL)
+	if err != nil {
+		return nil // running the text reports the error in its slot
+	}
+	return ps
+}
+
 // exec runs a statement as a write: a write entry with the connection's
-// last_insert_rowid() and changes() after it (sticky, as in SQLite).
-func (r *runner) exec(ctx context.Context, st Statement) Result {
+// last_insert_rowid() after it and the rows it changed. rqlite reports
+// both "sticky", as SQLite keeps them: a statement that changes no rows
+// by itself (DDL) reports the previous statement's count; on the write
+// connection rdb keeps that count itself, since its own bookkeeping
+// writes move SQLite's.
+func (r *runner) exec(ctx context.Context, st Statement, cl stmtClass) Result {
 	ctx, cancel := r.stmtCtx(ctx)
 	defer cancel()
-	res, err := r.conn.ExecContext(ctx, st.SQL, bindArgs(st.Parameters)...)
+	var (
+		res sql.Result
+		err error
+	)
+	if ps := r.prepared(ctx, st, cl); ps != nil {
+		res, err = ps.ExecContext(ctx, bindArgs(st.Parameters)...)
+	} else {
+		res, err = r.conn.ExecContext(ctx, st.SQL, bindArgs(st.Parameters)...)
+	}
 	if err != nil {
 		return Result{Error: errorText(err, executeTimeoutText)}
 	}
@@ -177,14 +210,34 @@ func (r *runner) exec(ctx context.Context, st Statement) Result {
 	if err != nil {
 		return Result{Error: errorText(err, executeTimeoutText)}
 	}
-	return Result{LastInsertID: id, RowsAffected: n}
+	return Result{LastInsertID: id, RowsAffected: r.rowsAffected(st.SQL, n)}
+}
+
+// rowsAffected is what a write reports: SQLite's count after a statement
+// that sets it (INSERT, UPDATE, DELETE), else the last such count.
+func (r *runner) rowsAffected(text string, n int64) int64 {
+	if r.sticky == nil {
+		return n
+	}
+	if setsChanges(text) {
+		*r.sticky = n
+	}
+	return *r.sticky
 }
 
 // query runs a statement and returns its rows entry.
-func (r *runner) query(ctx context.Context, st Statement) Result {
+func (r *runner) query(ctx context.Context, st Statement, cl stmtClass) Result {
 	ctx, cancel := r.stmtCtx(ctx)
 	defer cancel()
-	rows, err := r.conn.QueryContext(ctx, st.SQL, bindArgs(st.Parameters)...)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if ps := r.prepared(ctx, st, cl); ps != nil {
+		rows, err = ps.QueryContext(ctx, bindArgs(st.Parameters)...)
+	} else {
+		rows, err = r.conn.QueryContext(ctx, st.SQL, bindArgs(st.Parameters)...)
+	}
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
 	}
@@ -194,6 +247,9 @@ func (r *runner) query(ctx context.Context, st Statement) Result {
 	}
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
+	}
+	if cl.write && r.sticky != nil && setsChanges(st.SQL) {
+		*r.sticky = int64(len(res.Values)) // RETURNING: one row per change
 	}
 	return res
 }

@@ -179,3 +179,46 @@ func isEmptySQL(s string) bool {
 	}
 	return true
 }
+
+// dmlKeywords start the statements after which SQLite's changes() holds
+// their own count (INSERT, REPLACE, UPDATE, DELETE).
+var dmlKeywords = map[string]bool{"INSERT": true, "REPLACE": true, "UPDATE": true, "DELETE": true}
+
+// setsChanges reports whether any statement of text is an INSERT, UPDATE
+// or DELETE (possibly after a WITH clause), i.e. sets changes().
+func setsChanges(text string) bool {
+	kw := leadingKeyword(text)
+	if dmlKeywords[kw] && !strings.Contains(text, ";") {
+		return true
+	}
+	for _, p := range splitStatements(text) {
+		if dmlKeywords[mainVerb(p)] {
+			return true
+		}
+	}
+	return false
+}
+
+// mainVerb is the keyword that says what statement s is: its first word,
+// or after WITH the first INSERT, REPLACE, UPDATE, DELETE, SELECT or
+// VALUES outside the parentheses of the common table expressions.
+func mainVerb(s string) string {
+	kw := leadingKeyword(s)
+	if kw != "WITH" {
+		return kw
+	}
+	depth := 0
+	for _, t := range tokenize(s) {
+		switch {
+		case t.kind == tkPunct && t.text == "(":
+			depth++
+		case t.kind == tkPunct && t.text == ")":
+			depth--
+		case depth == 0 && t.kind == tkIdent:
+			if up := strings.ToUpper(t.text); dmlKeywords[up] || up == "SELECT" || up == "VALUES" {
+				return up
+			}
+		}
+	}
+	return kw
+}

@@ -58,7 +58,7 @@ func (e *dbError) Unwrap() error { return e.err }
 var requestLevel = []error{
 	db.ErrDisallowedPragma, db.ErrDisallowedStatement, store.ErrStaleRead,
 	store.ErrNotOpen, store.ErrNotReady, store.ErrApplyTimeout,
-	store.ErrNotLeader,
+	store.ErrEnqueueTimeout, store.ErrNotLeader,
 }
 
 // statusOf maps an error that is not a dbError to a status code.

@@ -256,10 +256,14 @@ func (q *queue) execute(req *store.Request) (err error) {
 	return nil
 }
 
-// transient reports whether a failed batch may succeed later.
+// transient reports whether a failed batch may succeed later and is safe
+// to send again: only errors that prove it never reached the Raft log.
+// An apply timeout, lost leadership or a deadline that passed after the
+// entry was logged leave its outcome unknown: it may still commit, and a
+// second attempt could apply it twice.
 func transient(err error) bool {
 	for _, e := range []error{store.ErrNotLeader, store.ErrLeaderNotFound, store.ErrNotOpen,
-		store.ErrNotReady, store.ErrApplyTimeout, context.DeadlineExceeded} {
+		store.ErrNotReady, store.ErrEnqueueTimeout} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -156,7 +156,13 @@ func TestQueue_RetriesTransientErrors(t *testing.T) {
 	}{
 		{"not leader retried", fmt.Errorf("forward: %w", store.ErrNotLeader), false, 3},
 		{"leader not found retried", store.ErrLeaderNotFound, false, 3},
+		{"enqueue timeout retried", store.ErrEnqueueTimeout, false, 3},
 		{"disallowed pragma dropped", db.ErrDisallowedPragma, false, 1},
+		// The entry may be in the log and commit later: a second attempt
+		// could apply the batch twice.
+		{"apply timeout not retried", store.ErrApplyTimeout, false, 1},
+		{"deadline after logging not retried", fmt.Errorf("%w: %w", store.ErrApplyTimeout, context.DeadlineExceeded), false, 1},
+		{"leadership lost not retried", store.ErrLeadershipLost, false, 1},
 		{"panic dropped", nil, true, 1},
 	}
 	for _, tt := range tests {

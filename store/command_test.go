@@ -198,7 +198,7 @@ func TestProcessor_PanicsOnBadEntry(t *testing.T) {
 					t.Fatal("apply did not panic")
 				}
 			}()
-			p.apply(&raft.Log{Index: 1, Data: tt.data})
+			p.applyBatch([]*raft.Log{{Index: 1, Type: raft.LogCommand, Data: tt.data}})
 		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 // sqliteDB) in production; tests of the Raft logic may use a fake.
 type database interface {
 	CheckRequest(req *db.Request) error
-	ApplyEntry(ctx context.Context, items []db.Item, at db.Applied) ([][]db.Result, error)
+	ApplyBatch(ctx context.Context, entries []db.Entry) ([][][]db.Result, error)
 	Applied(ctx context.Context) (db.Applied, error)
 	SetApplied(ctx context.Context, at db.Applied) error
 	Query(ctx context.Context, req *db.Request) ([]db.Result, error)

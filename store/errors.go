@@ -6,6 +6,7 @@ var (
 	// ErrLeadershipLost means leadership was lost while an entry was being
 	// committed: it may or may not be applied. Callers must not retry it
 	// blindly (unlike ErrNotLeader, where the entry never reached the log).
+	// So do ErrApplyTimeout and a cancelled request after logging.
 	ErrLeadershipLost = errors.New("leadership lost while committing log")
 	// ErrNotLeader means the request needs the leader and this node is not
 	// it; cluster forwards it.
@@ -16,9 +17,14 @@ var (
 	ErrNotReady = errors.New("store not ready")
 	// ErrStaleRead rejects a level=none read beyond its freshness bound.
 	ErrStaleRead = errors.New("stale read")
-	// ErrApplyTimeout means Raft did not commit the entry within the apply
-	// timeout.
+	// ErrApplyTimeout means the entry was handed to Raft but not applied
+	// within the apply timeout or before the caller's deadline. Its
+	// outcome is unknown: it may still commit, so it must not be sent
+	// again.
 	ErrApplyTimeout = errors.New("timeout waiting for raft apply")
+	// ErrEnqueueTimeout means Raft did not accept the entry in time: it
+	// never reached the log, so sending it again is safe.
+	ErrEnqueueTimeout = errors.New("timeout enqueuing operation")
 	// ErrLeaderNotFound means no leader is known.
 	ErrLeaderNotFound = errors.New("leader not found")
 	// ErrFSMTimeout means a linearizable read timed out waiting for the

@@ -81,7 +81,10 @@ func (s *Store) applyRequest(ctx context.Context, typ commandType, req *Request,
 }
 
 // waitFuture waits for f, at most timeout (if positive) and while ctx
-// lives, and translates raft's errors.
+// lives, and translates raft's errors. f was handed to Raft, so giving up
+// on it leaves its outcome unknown: a timeout or a deadline is
+// ErrApplyTimeout, a cancelled request says the write may still apply;
+// neither may be retried.
 func waitFuture(ctx context.Context, f raft.Future, timeout time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
@@ -97,7 +100,10 @@ func waitFuture(ctx context.Context, f raft.Future, timeout time.Duration) error
 	case <-expired:
 		return ErrApplyTimeout
 	case <-ctx.Done():
-		return ctx.Err()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", ErrApplyTimeout, ctx.Err())
+		}
+		return fmt.Errorf("request cancelled after it reached the log, it may still be applied: %w", ctx.Err())
 	}
 }
 
@@ -115,7 +121,7 @@ func raftError(err error) error {
 		// apply it twice, so this is reported, never forwarded again.
 		return ErrLeadershipLost
 	case errors.Is(err, raft.ErrEnqueueTimeout):
-		return ErrApplyTimeout
+		return ErrEnqueueTimeout
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return ErrNotOpen
 	case errors.Is(err, raft.ErrNothingNewToSnapshot):

@@ -20,15 +20,23 @@ import (
 type fsm struct{ p *processor }
 
 var (
-	_ raft.FSM                = fsm{}
+	_ raft.BatchingFSM        = fsm{}
 	_ raft.ConfigurationStore = fsm{}
 )
 
 // Apply runs a committed command; the response is a []requestResult.
 func (f fsm) Apply(l *raft.Log) any {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch runs committed commands and configuration entries, as few
+// SQLite transactions as they allow (group commit): raft hands over
+// whatever has been committed since the last call, so a lone write is
+// applied at once and concurrent writes share a commit.
+func (f fsm) ApplyBatch(logs []*raft.Log) []any {
 	f.p.fsmMu.Lock()
 	defer f.p.fsmMu.Unlock()
-	return f.p.apply(l)
+	return f.p.applyBatch(logs)
 }
 
 // Snapshot copies the database; see processor.snapshot.

@@ -255,16 +255,22 @@ func (f *fakeDB) Apply(_ context.Context, req *db.Request, mode db.Mode, env db.
 	return out, nil
 }
 
-func (f *fakeDB) ApplyEntry(ctx context.Context, items []db.Item, at db.Applied) ([][]db.Result, error) {
-	out := make([][]db.Result, len(items))
-	for i, it := range items {
-		res, err := f.Apply(ctx, it.Req, it.Mode, it.Env)
-		if err != nil {
+func (f *fakeDB) ApplyBatch(ctx context.Context, entries []db.Entry) ([][][]db.Result, error) {
+	out := make([][][]db.Result, len(entries))
+	for k, e := range entries {
+		out[k] = make([][]db.Result, len(e.Items))
+		for i, it := range e.Items {
+			res, err := f.Apply(ctx, it.Req, it.Mode, it.Env)
+			if err != nil {
+				return nil, err
+			}
+			out[k][i] = res
+		}
+		if err := f.SetApplied(ctx, e.At); err != nil {
 			return nil, err
 		}
-		out[i] = res
 	}
-	return out, f.SetApplied(ctx, at)
+	return out, nil
 }
 
 func (f *fakeDB) Applied(context.Context) (db.Applied, error) {

@@ -73,51 +73,121 @@ func newProcessor(d database, tmpDir string, logger *slog.Logger) *processor {
 	return p
 }
 
-// apply runs one committed command entry. An entry that does not decode
-// is a broken invariant: skipping it would make this replica diverge. An
-// entry at or below the applied index is already in the database (the
-// file survived a restart) and is skipped: applying it again would
-// duplicate its writes.
-func (p *processor) apply(l *raft.Log) []requestResult {
-	if st, _ := p.applied(); l.Index <= st.Index {
-		return nil
-	}
-	cmd, err := decodeCommand(l.Data)
-	if err != nil {
-		panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
-	}
-	p.abandonStale(cmd.Time)
-	switch cmd.Type {
-	case cmdExecute, cmdQuery, cmdRequest:
-	case cmdLoad:
-		return p.applyLoad(l, cmd.Load)
-	case cmdLoadChunk:
-		if cmd.Chunk == nil {
-			panic(fmt.Sprintf("store: apply log entry %d: load chunk entry without a chunk", l.Index))
+// applyBatch runs committed entries (commands and configuration entries)
+// in log order and returns one response per entry: a []requestResult for
+// a command, nil otherwise. Consecutive SQL commands and configuration
+// entries go to the database together, so it can commit them as one
+// transaction (db.ApplyBatch); loads run alone. An entry that does not
+// decode is a broken invariant: skipping it would make this replica
+// diverge. An entry at or below the applied index is already in the
+// database (the file survived a restart) and is skipped: applying it
+// again would duplicate its writes.
+func (p *processor) applyBatch(logs []*raft.Log) []any {
+	resp := make([]any, len(logs))
+	st, _ := p.applied()
+	b := batch{p: p, term: st.Term}
+	for i, l := range logs {
+		if l.Index <= st.Index {
+			continue
 		}
-		return p.applyLoadChunk(l, cmd.Time, cmd.Chunk)
-	default:
-		panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
+		if l.Type != raft.LogCommand {
+			b.add(i, l, nil, false)
+			continue
+		}
+		cmd, err := decodeCommand(l.Data)
+		if err != nil {
+			panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
+		}
+		p.abandonStale(cmd.Time)
+		switch cmd.Type {
+		case cmdExecute, cmdQuery, cmdRequest:
+			b.add(i, l, commandItems(l.Index, cmd), true)
+		case cmdLoad:
+			b.flush(resp)
+			resp[i] = p.applyLoad(l, cmd.Load)
+		case cmdLoadChunk:
+			if cmd.Chunk == nil {
+				panic(fmt.Sprintf("store: apply log entry %d: load chunk entry without a chunk", l.Index))
+			}
+			b.flush(resp)
+			resp[i] = p.applyLoadChunk(l, cmd.Time, cmd.Chunk)
+		default:
+			panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
+		}
+		b.term = p.termAfter(b.term, l)
 	}
+	b.flush(resp)
+	return resp
+}
+
+// termAfter is the term of the last command applied once l is.
+func (p *processor) termAfter(term uint64, l *raft.Log) uint64 {
+	if l.Type == raft.LogCommand {
+		return l.Term
+	}
+	return term
+}
+
+// commandItems turns a SQL command's requests into database items, each
+// with its entry's deterministic environment.
+func commandItems(index uint64, cmd *command) []db.Item {
 	now := time.Unix(0, cmd.Time)
 	items := make([]db.Item, len(cmd.Requests))
 	for i := range cmd.Requests {
 		cr := &cmd.Requests[i]
-		items[i] = db.Item{Req: cr.dbRequest(), Mode: cr.Mode, Env: db.Env{Seed: requestSeed(l.Index, i), Now: now}}
+		items[i] = db.Item{Req: cr.dbRequest(), Mode: cr.Mode, Env: db.Env{Seed: requestSeed(index, i), Now: now}}
 	}
-	res, err := p.db.ApplyEntry(context.Background(), items, db.Applied{Index: l.Index, Term: l.Term})
+	return items
+}
+
+// batch gathers entries for one db.ApplyBatch call.
+type batch struct {
+	p       *processor
+	term    uint64 // term of the last command added (or applied before)
+	entries []db.Entry
+	slots   []int       // each entry's position in the response slice
+	logs    []*raft.Log // each entry's log
+	cmds    []bool      // whether each entry is a command
+}
+
+// add queues log l (at response slot i); configuration entries carry no
+// items and record the term of the last command before them.
+func (b *batch) add(i int, l *raft.Log, items []db.Item, isCommand bool) {
+	term := b.term
+	if isCommand {
+		term = l.Term
+	}
+	b.entries = append(b.entries, db.Entry{Items: items, At: db.Applied{Index: l.Index, Term: term}})
+	b.slots = append(b.slots, i)
+	b.logs = append(b.logs, l)
+	b.cmds = append(b.cmds, isCommand)
+}
+
+// flush applies the queued entries and fills their responses. If the
+// database cannot commit them the process stops: carrying on would leave
+// the file without them under a later index, and a restart replays them
+// from the log (DESIGN.md).
+func (b *batch) flush(resp []any) {
+	if len(b.entries) == 0 {
+		return
+	}
+	res, err := b.p.db.ApplyBatch(context.Background(), b.entries)
 	if err != nil {
-		// The entry is not in the file. Carrying on would leave the file
-		// without it under a later index; stopping lets a restart replay
-		// it from the log (DESIGN.md).
-		panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
+		panic(fmt.Sprintf("store: apply log entries %d-%d: %v",
+			b.entries[0].At.Index, b.entries[len(b.entries)-1].At.Index, err))
 	}
-	out := make([]requestResult, len(res))
-	for i := range res {
-		out[i] = requestResult{Results: res[i]}
+	for k, slot := range b.slots {
+		if !b.cmds[k] {
+			continue
+		}
+		out := make([]requestResult, len(res[k]))
+		for j := range res[k] {
+			out[j] = requestResult{Results: res[k][j]}
+		}
+		resp[slot] = out
 	}
-	p.advance(l.Index, l.Term, l.AppendedAt, true)
-	return out
+	b.p.advanceTo(b.logs, b.cmds)
+	b.entries, b.slots, b.logs, b.cmds = b.entries[:0], b.slots[:0], b.logs[:0], b.cmds[:0]
 }
 
 // storeConfiguration records a configuration entry as applied, in the
@@ -149,6 +219,24 @@ func (p *processor) advance(index, term uint64, appendedAt time.Time, isCommand 
 		p.state.Term = term
 		p.state.AppliedAt = time.Now()
 		p.state.AppendedAt = appendedAt
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// advanceTo records that logs (cmds says which are commands) have been
+// applied, waking waiters once.
+func (p *processor) advanceTo(logs []*raft.Log, cmds []bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	for k, l := range logs {
+		p.state.Index = l.Index
+		if cmds[k] {
+			p.state.Term = l.Term
+			p.state.AppliedAt = now
+			p.state.AppendedAt = l.AppendedAt
+		}
 	}
 	close(p.changed)
 	p.changed = make(chan struct{})

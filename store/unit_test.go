@@ -142,7 +142,7 @@ func TestRaftError(t *testing.T) {
 		{"leadership lost", raft.ErrLeadershipLost, ErrLeadershipLost},
 		{"transfer in progress", raft.ErrLeadershipTransferInProgress, ErrNotLeader},
 		{"transfer", raft.ErrLeadershipTransferInProgress, ErrNotLeader},
-		{"enqueue timeout", raft.ErrEnqueueTimeout, ErrApplyTimeout},
+		{"enqueue timeout", raft.ErrEnqueueTimeout, ErrEnqueueTimeout},
 		{"shutdown", raft.ErrRaftShutdown, ErrNotOpen},
 		{"nothing new", raft.ErrNothingNewToSnapshot, ErrNothingNewToSnapshot},
 		{"wrapped not leader", fmt.Errorf("x: %w", raft.ErrNotLeader), ErrNotLeader},
