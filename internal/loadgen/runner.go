@@ -30,7 +30,7 @@ type runner struct {
 
 // Run checks that every URL answers as rqlite does, creates the table,
 // preloads it if a workload reads, runs the workloads in order and drops
-// the table unless cfg.Keep. When ctx is cancelled the running workload
+// the table unless cfg.Keep (a failure to drop it is logged). When ctx is cancelled the running workload
 // stops early and the report so far is returned with Interrupted set.
 // The error is ErrAllFailed when some workload had no successful request.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
@@ -43,10 +43,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := r.probe(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.create(ctx); err != nil {
+		return nil, err
+	}
 	if !cfg.Keep {
 		defer r.drop()
 	}
-	if err := r.setup(ctx); err != nil {
+	if err := r.preload(ctx); err != nil {
 		return nil, err
 	}
 	rep := newReport(cfg)
@@ -90,14 +93,21 @@ func statements(sql ...string) []byte {
 	return b
 }
 
-// setup creates the table and, if a workload reads, preloads cfg.Rows
-// rows and waits until every URL serves them at level none.
-func (r *runner) setup(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
+// create makes the table if it is missing.
+func (r *runner) create(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	if _, err := r.c.post(ctx, "/db/execute", statements(createSQL(r.cfg.Table))); err != nil {
 		return fmt.Errorf("create table %s: %w", r.cfg.Table, err)
 	}
+	return nil
+}
+
+// preload, if a workload reads, fills the table with cfg.Rows rows and
+// waits until every URL serves them at level none.
+func (r *runner) preload(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
 	reads := false
 	for _, w := range r.cfg.Workloads {
 		reads = reads || w.reads()
