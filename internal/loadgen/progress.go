@@ -54,8 +54,8 @@ func (p *progress) loop() {
 		case now := <-t.C:
 			ok := p.c.ok.Load()
 			rate := float64(ok-lastOK) / now.Sub(last).Seconds()
-			line := fmt.Sprintf("%s  %s  %d ok  %d errors  %.0f ops/s",
-				p.name, now.Sub(start).Truncate(100*time.Millisecond), ok, p.c.errs.Load(), rate)
+			line := fmt.Sprintf("%s  %.1fs  %d ok  %d errors  %.0f ops/s",
+				p.name, now.Sub(start).Seconds(), ok, p.c.errs.Load(), rate)
 			fmt.Fprintf(p.w, "\r%-*s", width, line)
 			width = max(width, len(line))
 			last, lastOK = now, ok
