@@ -52,6 +52,8 @@ leader, as they do for any client).
                             and stderr are both terminals), always, never
       --user USER:PASS      HTTP Basic auth credentials
       --ca-cert FILE        trusted CA certificate (PEM) for https URLs
+      --client-cert FILE    client certificate (PEM) for mutual TLS
+      --client-key FILE     its key (PEM)
       --insecure            do not verify the nodes' TLS certificates
       --seed N              seed of payloads and read keys (default 1)
   -h, --help                this text
@@ -69,6 +71,8 @@ type benchFlags struct {
 	urls              urlList
 	workloads, level  string
 	user, caCert      string
+	clientCert        string
+	clientKey         string
 	progress          string
 	jsonOut, insecure bool
 }
@@ -126,6 +130,8 @@ func newBenchFlagSet(name string, cfg *loadgen.Config, f *benchFlags, stderr io.
 	fs.StringVar(&f.progress, "progress", "auto", "")
 	fs.StringVar(&f.user, "user", "", "")
 	fs.StringVar(&f.caCert, "ca-cert", "", "")
+	fs.StringVar(&f.clientCert, "client-cert", "", "")
+	fs.StringVar(&f.clientKey, "client-key", "", "")
 	fs.BoolVar(&f.insecure, "insecure", false, "")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "")
 	return fs
@@ -154,7 +160,7 @@ func parseBenchFlags(name string, args []string, stderr io.Writer) (loadgen.Conf
 	if f.user != "" {
 		cfg.User, cfg.Password, _ = strings.Cut(f.user, ":")
 	}
-	if cfg.TLS, err = benchTLS(f.caCert, f.insecure); err != nil {
+	if cfg.TLS, err = benchTLS(f); err != nil {
 		return cfg, f, err
 	}
 	switch f.progress {
@@ -165,18 +171,29 @@ func parseBenchFlags(name string, args []string, stderr io.Writer) (loadgen.Conf
 	return cfg, f, cfg.Validate()
 }
 
-// benchTLS is the client TLS configuration for https URLs.
-func benchTLS(caCert string, insecure bool) (*tls.Config, error) {
-	if caCert == "" && !insecure {
+// benchTLS is the client TLS configuration for https URLs; nil when no
+// TLS flag is given.
+func benchTLS(f benchFlags) (*tls.Config, error) {
+	if f.caCert == "" && f.clientCert == "" && f.clientKey == "" && !f.insecure {
 		return nil, nil
 	}
-	c := &tls.Config{InsecureSkipVerify: insecure}
-	if caCert != "" {
-		pool, err := tlsconf.LoadCertPool(caCert)
+	c := &tls.Config{InsecureSkipVerify: f.insecure}
+	if f.caCert != "" {
+		pool, err := tlsconf.LoadCertPool(f.caCert)
 		if err != nil {
 			return nil, err
 		}
 		c.RootCAs = pool
+	}
+	if (f.clientCert == "") != (f.clientKey == "") {
+		return nil, errors.New("--client-cert and --client-key go together")
+	}
+	if f.clientCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.clientCert, f.clientKey)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
 	}
 	return c, nil
 }

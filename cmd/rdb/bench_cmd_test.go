@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +20,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/rdb/rdb/internal/loadgen"
+	"github.com/rdb/rdb/internal/testcert"
 )
 
 func TestParseBenchFlags(t *testing.T) {
@@ -134,7 +140,13 @@ func TestProgressWriter(t *testing.T) {
 // one row holding n.
 func fakeRqlite(t *testing.T, n int) *httptest.Server {
 	t.Helper()
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := httptest.NewServer(fakeRqliteHandler(n))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func fakeRqliteHandler(n int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var stmts []json.RawMessage
 		json.NewDecoder(r.Body).Decode(&stmts)
 		one := `{"rows_affected":1}`
@@ -146,9 +158,7 @@ func fakeRqlite(t *testing.T, n int) *httptest.Server {
 			res[i] = one
 		}
 		io.WriteString(w, `{"results":[`+strings.Join(res, ",")+`]}`)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	})
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
@@ -246,6 +256,62 @@ func TestBenchMain_Failures(t *testing.T) {
 			}
 			if strings.Contains(stderr.String(), "goroutine ") {
 				t.Fatalf("a Go stack on stderr: %s", stderr.String())
+			}
+		})
+	}
+}
+
+// writePEM writes data to name in dir and returns the path.
+func writePEM(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBenchMain_MutualTLS(t *testing.T) {
+	ca, err := testcert.NewCA("bench test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err1 := ca.Issue("server", "127.0.0.1")
+	cli, err2 := ca.Issue("client")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	dir := t.TempDir()
+	caFile := writePEM(t, dir, "ca.pem", ca.CertPEM)
+	certFile, keyFile := writePEM(t, dir, "client.pem", cli.CertPEM), writePEM(t, dir, "client.key", cli.KeyPEM)
+	pair, err := tls.X509KeyPair(srv.CertPEM, srv.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	s := httptest.NewUnstartedServer(fakeRqliteHandler(1))
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	s.StartTLS()
+	defer s.Close()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"verified both ways", []string{"--ca-cert", caFile, "--client-cert", certFile, "--client-key", keyFile}, 0, ""},
+		{"unknown CA", []string{"--client-cert", certFile, "--client-key", keyFile}, 1, "certificate"},
+		{"no client certificate", []string{"--ca-cert", caFile}, 1, "rdb bench: " + s.URL + ": "},
+		{"key without certificate", []string{"--client-key", keyFile}, 2, "go together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"rdb", "bench", "-u", s.URL, "-n", "5"}, tt.args...), &stdout, &stderr)
+			if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) || strings.Count(stderr.String(), "\n") > 1 {
+				t.Fatalf("exit %d (want %d), stderr %q (want one line with %q)", code, tt.code, stderr.String(), tt.stderr)
 			}
 		})
 	}
