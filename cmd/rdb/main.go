@@ -39,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveMain(prog+" serve", rest[1:], false, stdout, stderr)
 	case cmd == "shell":
 		return shellMain(prog+" shell", rest[1:], stdout, stderr)
+	case cmd == "bench":
+		return benchMain(prog+" bench", rest[1:], stdout, stderr)
 	case cmd == "version" || isVersionFlag(cmd):
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -67,11 +69,13 @@ rqlite's HTTP API, clients and shell.
 Usage:
   rdb serve [flags] [DATA_DIR]   run a node (HTTP API on localhost:4001 by default)
   rdb shell [flags]              interactive SQL client
+  rdb bench [flags]              load generator for rdb or rqlite clusters
   rdb version                    print the version
   rdb help                       this text
 
-Run 'rdb serve --help' for the node's flags. Invoked as 'rqlited' rdb acts as
-'rdb serve'; invoked as 'rqlite' it acts as 'rdb shell'.
+Run 'rdb serve --help' for the node's flags and 'rdb bench --help' for the
+load generator's. Invoked as 'rqlited' rdb acts as 'rdb serve'; invoked as
+'rqlite' it acts as 'rdb shell'.
 `)
 }
 
