@@ -88,6 +88,9 @@ func copyBolt(boltPath, dir string, logger *slog.Logger, hlog hclog.Logger) erro
 	}
 	src, err := raftboltdb.New(raftboltdb.Options{Path: boltPath,
 		BoltOptions: &bbolt.Options{Timeout: lockTimeout, ReadOnly: true}})
+	if errors.Is(err, bbolt.ErrTimeout) { // a boltdb-based rdb runs on this dir
+		err = fmt.Errorf("%w: %w", ErrDirLocked, err)
+	}
 	if err != nil {
 		return fmt.Errorf("open raft log %s: %w", boltPath, err)
 	}

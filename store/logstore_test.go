@@ -257,6 +257,27 @@ func TestLogStore_Locked(t *testing.T) {
 	openTestLogStore(t, raftDir, nil) // the lock went with Close
 }
 
+// TestLogStore_Locked_ByBoltVersion: a boltdb-based rdb running on the
+// dir holds raft.db's lock; the migration fails with ErrDirLocked and
+// leaves raft.db alone.
+func TestLogStore_Locked_ByBoltVersion(t *testing.T) {
+	raftDir := t.TempDir()
+	entries := testEntries(1, 10)
+	writeBolt(t, raftDir, entries, wantStable)
+	b, err := raftboltdb.NewBoltStore(filepath.Join(raftDir, raftDBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openLogStore(raftDir, testLogger(), hclog.NewNullLogger()); !errors.Is(err, ErrDirLocked) {
+		t.Fatalf("openLogStore next to a running boltdb version = %v, want ErrDirLocked", err)
+	}
+	checkLogs(t, b, entries)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLogs(t, openTestLogStore(t, raftDir, nil), entries)
+}
+
 // TestLogStore_Truncate: deleting a prefix that spans sealed segments
 // frees their disk space, and the new first index survives a reopen.
 func TestLogStore_Truncate(t *testing.T) {
