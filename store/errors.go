@@ -42,6 +42,9 @@ var (
 	ErrNodeNotFound = errors.New("node not found")
 	// ErrStepdownSelf means a leadership transfer named the current leader.
 	ErrStepdownSelf = errors.New("cannot transfer leadership to the current leader")
+	// ErrDirLocked means another process (or store) holds the data
+	// directory's Raft log open.
+	ErrDirLocked = errors.New("store: data directory in use by another process")
 )
 
 var (

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func startNode(t *testing.T, c Config, addr raft.ServerAddress, fake bool) *test
 	return n
 }
 
-// fileConfig is a single-node config with its Raft log in boltdb in dir.
+// fileConfig is a single-node config with its Raft log on disk in dir.
 func fileConfig(t *testing.T, dir string, tweak func(*Config)) Config {
 	c := testConfig(t, "node0")
 	c.Dir = dir
@@ -111,9 +112,9 @@ func TestStore_Open_DataDirInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := second.Open(context.Background()); err == nil {
+	if err := second.Open(context.Background()); !errors.Is(err, ErrDirLocked) {
 		second.Close(context.Background())
-		t.Fatal("second Open on a data dir in use succeeded")
+		t.Fatalf("second Open on a data dir in use = %v, want ErrDirLocked", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, sqliteName)); err != nil {
 		t.Fatalf("the running node's database is gone: %v", err)

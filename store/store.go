@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/rdb/rdb/db"
 	"github.com/rdb/rdb/snapshot"
@@ -29,7 +27,7 @@ const (
 	retainSnapshot = 2
 	// tempPrefix names the snapshot and restore copies in the data dir.
 	tempPrefix = "rdb-tmp-"
-	// lockTimeout bounds the wait for raft.db's file lock.
+	// lockTimeout bounds the wait for the raft dir's lock.
 	lockTimeout = time.Second
 )
 
@@ -103,8 +101,8 @@ func (s *Store) doOpen(context.Context) (err error) {
 			err = errors.Join(err, s.closeStores())
 		}
 	}()
-	// The log first: its file lock keeps a second process off this data
-	// dir before openDB touches anything.
+	// The log first: its lock keeps a second process off this data dir
+	// before openDB touches anything.
 	logs, stable, err := s.openLog(raftDir)
 	if err != nil {
 		return err
@@ -137,8 +135,9 @@ func (s *Store) doOpen(context.Context) (err error) {
 	return nil
 }
 
-// openLog opens the Raft log and stable store: raft.db (boltdb), or
-// memory for tests. The log is fronted by a cache of recent entries.
+// openLog opens the Raft log and stable store: raft-wal in <raft dir>/wal
+// (see openLogStore), or memory for tests. The log is fronted by a cache
+// of recent entries.
 func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error) {
 	var (
 		logs   raft.LogStore
@@ -148,13 +147,12 @@ func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error)
 		m := raft.NewInmemStore()
 		logs, stable = m, m
 	} else {
-		p := filepath.Join(raftDir, raftDBName)
-		b, err := raftboltdb.New(raftboltdb.Options{Path: p, BoltOptions: &bbolt.Options{Timeout: lockTimeout}})
+		w, err := openLogStore(raftDir, s.logger, s.raftLogger())
 		if err != nil {
-			return nil, nil, fmt.Errorf("open raft log %s: %w", p, err)
+			return nil, nil, err
 		}
-		s.closers = append(s.closers, b)
-		logs, stable = b, b
+		s.closers = append(s.closers, w)
+		logs, stable = w, w
 	}
 	cache, err := raft.NewLogCache(logCacheSize, logs)
 	if err != nil {
