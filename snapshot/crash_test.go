@@ -35,7 +35,10 @@ func (c *crashOps) do(op string, paths ...string) error {
 func (c *crashOps) crashed() bool { return c.crashAt > 0 && c.step >= c.crashAt }
 
 func (c *crashOps) MkdirAll(p string) error {
-	return errors.Join(c.do("mkdir", p), c.osOps.MkdirAll(p))
+	if err := c.do("mkdir", p); err != nil {
+		return err
+	}
+	return c.osOps.MkdirAll(p)
 }
 
 func (c *crashOps) Create(p string) (*os.File, error) {
