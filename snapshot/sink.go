@@ -39,7 +39,7 @@ func (k *sink) Cancel() error {
 	}
 	k.done = true
 	k.f.Close()
-	return os.RemoveAll(k.dir)
+	return k.store.fs.RemoveAll(k.dir)
 }
 
 // Close verifies the stream (checksum), extracts its payload and files it.
@@ -50,7 +50,7 @@ func (k *sink) Close() error {
 	k.done = true
 	err := k.file()
 	if err != nil {
-		os.RemoveAll(k.dir)
+		k.store.fs.RemoveAll(k.dir)
 		return fmt.Errorf("close snapshot %s: %w", k.meta.ID, err)
 	}
 	return nil
@@ -70,17 +70,18 @@ func (k *sink) file() error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(stream); err != nil {
-		return err
-	}
-	if err := writeStoredMeta(k.dir, storedMeta{Raft: k.meta, FSM: fsm}); err != nil {
-		return err
-	}
 	s := k.store
+	if err := s.fs.Remove(stream); err != nil {
+		return err
+	}
+	// meta.json's rename syncs the directory, so data is durable too.
+	if err := s.writeStoredMeta(k.dir, storedMeta{Raft: k.meta, FSM: fsm}); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if version == Version {
-		if err := os.Rename(k.dir, filepath.Join(s.dir, baseNewDir)); err != nil {
+		if err := s.rename(k.dir, filepath.Join(s.dir, baseNewDir)); err != nil {
 			return err
 		}
 		return s.installBase()
@@ -88,7 +89,7 @@ func (k *sink) file() error {
 	if !s.HasBase() {
 		return errNoBase
 	}
-	if err := os.Rename(k.dir, filepath.Join(s.dir, walPrefix+k.meta.ID)); err != nil {
+	if err := s.rename(k.dir, filepath.Join(s.dir, walPrefix+k.meta.ID)); err != nil {
 		return err
 	}
 	if n, err := s.reapLocked(s.retain); err != nil {

@@ -57,11 +57,14 @@ func (c Config) Validate() error {
 //	base/      meta.json, data     the base database
 //	wal-<id>/  meta.json, data     one incremental snapshot
 //	tmp-<id>/                      a snapshot being written
+//	base.new/  meta.json, data     a complete base being installed
+//	gc-*/                          a directory being deleted
 type Store struct {
 	dir      string
 	retain   int
 	applyWAL ApplyWALFunc
 	logger   hclog.Logger
+	fs       fileOps // every change to the directory goes through it
 
 	mu sync.Mutex // guards the directory
 }
@@ -73,6 +76,7 @@ const (
 	baseNewDir = "base.new"
 	walPrefix  = "wal-"
 	tmpPrefix  = "tmp-"
+	gcPrefix   = "gc-"
 	metaFile   = "meta.json"
 	dataFile   = "data"
 )
@@ -83,10 +87,13 @@ type storedMeta struct {
 	FSM  Meta
 }
 
-// NewStore opens (creating if needed) the snapshot store in cfg.Dir,
-// finishing a base replacement a crash interrupted and removing partial
-// snapshots.
+// NewStore opens (creating if needed) the snapshot store in cfg.Dir and
+// resolves whatever a crash left half done (see recover).
 func NewStore(cfg Config) (*Store, error) {
+	return newStore(cfg, osOps{})
+}
+
+func newStore(cfg Config, ops fileOps) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -94,33 +101,14 @@ func NewStore(cfg Config) (*Store, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	s := &Store{dir: filepath.Join(cfg.Dir, "snapshots"), retain: cfg.Retain, applyWAL: cfg.ApplyWAL, logger: logger}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	s := &Store{dir: filepath.Join(cfg.Dir, "snapshots"), retain: cfg.Retain, applyWAL: cfg.ApplyWAL, logger: logger, fs: ops}
+	if err := s.fs.MkdirAll(s.dir); err != nil {
 		return nil, fmt.Errorf("open snapshot store %s: %w", s.dir, err)
 	}
 	if err := s.recover(); err != nil {
 		return nil, fmt.Errorf("open snapshot store %s: %w", s.dir, err)
 	}
 	return s, nil
-}
-
-// recover completes or undoes what a crash interrupted.
-func (s *Store) recover() error {
-	entries, err := os.ReadDir(s.dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
-			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(s.dir, baseNewDir)); err == nil {
-		return s.installBase()
-	}
-	return nil
 }
 
 // Dir is the directory holding the snapshots.
@@ -133,12 +121,12 @@ func (s *Store) Create(version raft.SnapshotVersion, index, term uint64,
 ) (raft.SnapshotSink, error) {
 	id := fmt.Sprintf("%d-%d-%d", term, index, time.Now().UnixMilli())
 	tmp := filepath.Join(s.dir, tmpPrefix+id)
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := s.fs.MkdirAll(tmp); err != nil {
 		return nil, fmt.Errorf("create snapshot %s: %w", id, err)
 	}
-	f, err := os.Create(filepath.Join(tmp, "stream"))
+	f, err := s.fs.Create(filepath.Join(tmp, "stream"))
 	if err != nil {
-		os.RemoveAll(tmp)
+		s.fs.RemoveAll(tmp)
 		return nil, fmt.Errorf("create snapshot %s: %w", id, err)
 	}
 	meta := raft.SnapshotMeta{Version: version, ID: id, Index: index, Term: term,
@@ -229,14 +217,15 @@ func readStoredMeta(dir string) (storedMeta, error) {
 	return m, nil
 }
 
-// writeStoredMeta writes meta.json atomically (temp file, sync, rename).
-func writeStoredMeta(dir string, m storedMeta) error {
+// writeStoredMeta writes meta.json atomically and durably (temp file,
+// sync, rename, sync of the directory).
+func (s *Store) writeStoredMeta(dir string, m storedMeta) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	tmp := filepath.Join(dir, metaFile+".tmp")
-	f, err := os.Create(tmp)
+	f, err := s.fs.Create(tmp)
 	if err != nil {
 		return err
 	}
@@ -247,7 +236,7 @@ func writeStoredMeta(dir string, m storedMeta) error {
 	if err := errors.Join(f.Sync(), f.Close()); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, metaFile))
+	return s.rename(tmp, filepath.Join(dir, metaFile))
 }
 
 // ReadMeta returns the FSM meta of snapshot id without reading its data.
@@ -358,26 +347,15 @@ func (s *Store) Reap() (int, error) {
 }
 
 // reapLocked folds the oldest incremental snapshots into the base until at
-// most keep are left. Each fold is a checkpoint into the base, in place
-// and crash-safe, then the base's meta moves forward, then the WAL is
-// removed; a crash in between leaves a WAL that the base already holds,
-// which chain ignores.
+// most keep are left.
 func (s *Store) reapLocked(keep int) (int, error) {
 	metas, err := s.chain()
 	if err != nil || len(metas) <= 1+keep {
 		return 0, err
 	}
 	folded := 0
-	base := filepath.Join(s.dir, baseDir)
 	for _, m := range metas[1 : len(metas)-keep] {
-		walDir := filepath.Join(s.dir, walPrefix+m.Raft.ID)
-		if err := s.fold(filepath.Join(base, dataFile), filepath.Join(walDir, dataFile)); err != nil {
-			return folded, err
-		}
-		if err := writeStoredMeta(base, m); err != nil {
-			return folded, fmt.Errorf("reap: %w", err)
-		}
-		if err := os.RemoveAll(walDir); err != nil {
+		if err := s.foldIntoBase(m); err != nil {
 			return folded, fmt.Errorf("reap: %w", err)
 		}
 		folded++
@@ -385,21 +363,53 @@ func (s *Store) reapLocked(keep int) (int, error) {
 	return folded, nil
 }
 
-// installBase makes base.new the base, dropping the old base and every
-// incremental snapshot.
+// foldIntoBase folds m, the oldest incremental snapshot above the base,
+// into the base: a checkpoint into base/data in place (crash-safe, and
+// repeated by NewStore in case a crash cut it short), then the base's
+// meta moves forward (atomic and durable), then the WAL is discarded. A
+// crash after the meta moved leaves a WAL the base already holds, which
+// chain ignores and NewStore discards.
+func (s *Store) foldIntoBase(m storedMeta) error {
+	name := walPrefix + m.Raft.ID
+	base := filepath.Join(s.dir, baseDir)
+	if err := s.fold(filepath.Join(base, dataFile), filepath.Join(s.dir, name, dataFile)); err != nil {
+		return err
+	}
+	if err := s.writeStoredMeta(base, m); err != nil {
+		return err
+	}
+	return s.discard(name)
+}
+
+// installBase makes base.new (complete and durable) the base, dropping
+// the old base and every incremental snapshot: they are renamed to
+// garbage names first, then base.new becomes base, then the garbage is
+// deleted. A crash at any step leaves base.new, or base, complete, and
+// NewStore calls installBase again while base.new exists.
 func (s *Store) installBase() error {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return err
 	}
+	var garbage []string
 	for _, e := range entries {
 		if e.Name() == baseDir || strings.HasPrefix(e.Name(), walPrefix) {
-			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+			gc, err := s.setAside(e.Name())
+			if err != nil {
 				return err
 			}
+			garbage = append(garbage, gc)
 		}
 	}
-	return os.Rename(filepath.Join(s.dir, baseNewDir), filepath.Join(s.dir, baseDir))
+	if err := s.rename(filepath.Join(s.dir, baseNewDir), filepath.Join(s.dir, baseDir)); err != nil {
+		return fmt.Errorf("install base: %w", err)
+	}
+	for _, gc := range garbage {
+		if err := s.fs.RemoveAll(gc); err != nil {
+			return fmt.Errorf("install base: %w", err)
+		}
+	}
+	return nil
 }
 
 func copyFile(src, dst string) error {

@@ -156,7 +156,7 @@ func (p *processor) stageChunk(now int64, c *loadChunk) error {
 	}
 	next := *st
 	next.Next, next.Size = c.Seq+1, st.Size+int64(len(c.Data))
-	if err := writeFileSync(p.stagePath()+".json", next); err != nil {
+	if err := writeFileSync(osDirOps{}, p.stagePath()+".json", next); err != nil {
 		return err
 	}
 	*st = next
@@ -178,13 +178,53 @@ func (p *processor) finishStage(at db.Applied, sum []byte) error {
 	if !bytes.Equal(h.Sum(nil), sum) {
 		return errors.New("staged database does not match the checksum of the upload")
 	}
-	err = p.swapIn(at, func(path string) error { return os.Rename(p.stagePath(), path) })
+	err = p.swapIn(at, func(path string) error { return renameDurable(osDirOps{}, p.stagePath(), path) })
 	p.dropStage()
 	return err
 }
 
+// dirOps are the directory changes of a chunked load that must be
+// durable before the entry that caused them is recorded as applied.
+// Production uses osDirOps; tests record their order.
+type dirOps interface {
+	Rename(oldpath, newpath string) error
+	SyncDir(path string) error
+}
+
+// osDirOps is dirOps on the real file system.
+type osDirOps struct{}
+
+func (osDirOps) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+func (osDirOps) SyncDir(path string) error {
+	d, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// renameDurable renames oldpath to newpath and fsyncs the directories
+// involved: after a power loss, a rename without that can vanish while the
+// SQLite commit that recorded the chunk as applied survives.
+func renameDurable(ops dirOps, oldpath, newpath string) error {
+	if err := ops.Rename(oldpath, newpath); err != nil {
+		return err
+	}
+	dirs := []string{filepath.Dir(newpath)}
+	if d := filepath.Dir(oldpath); d != dirs[0] {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if err := ops.SyncDir(d); err != nil {
+			return fmt.Errorf("sync dir %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
 // writeFileSync replaces path with v as JSON, durably.
-func writeFileSync(path string, v any) error {
+func writeFileSync(ops dirOps, path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -202,7 +242,7 @@ func writeFileSync(path string, v any) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = renameDurable(ops, tmp, path)
 	}
 	if err != nil {
 		return fmt.Errorf("record staged load position: %w", err)

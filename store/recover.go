@@ -88,6 +88,9 @@ func (s *Store) syncDB(logs raft.LogStore) error {
 		at = db.Applied{}
 	}
 	s.proc.reset(at.Index, at.Term)
+	if metas, err = s.bridgeLogGap(at, logs, metas); err != nil {
+		return err
+	}
 	if len(metas) == 0 {
 		return nil
 	}
@@ -174,4 +177,78 @@ func (s *Store) restoreSnapshot(id string) error {
 		return fmt.Errorf("restore snapshot %s at start: %w", id, err)
 	}
 	return nil
+}
+
+// bridgeLogGap handles snapshots the snapshot store set aside as
+// unreadable (see snapshot.NewStore) when the log no longer reaches back
+// to the newest remaining one: raft would then need entries it no longer
+// has. If the database holds every entry up to the log's start, it becomes
+// the newest snapshot (a full one, at its own index) and the node starts;
+// otherwise nothing on this node can fill the gap.
+func (s *Store) bridgeLogGap(at db.Applied, logs raft.LogStore, metas []*raft.SnapshotMeta) ([]*raft.SnapshotMeta, error) {
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return nil, fmt.Errorf("read first log index: %w", err)
+	}
+	var snapIndex uint64
+	if len(metas) > 0 {
+		snapIndex = metas[0].Index
+	}
+	if first <= snapIndex+1 {
+		return metas, nil
+	}
+	if at.Index+1 < first {
+		return nil, fmt.Errorf("the log starts at %d but the newest usable snapshot is at %d and the database at %d: "+
+			"remove the data directory and join the node again", first, snapIndex, at.Index)
+	}
+	s.logger.Warn("snapshots missing below the start of the log, snapshotting the database", "index", at.Index, "first_log_index", first, "snapshot_index", snapIndex)
+	if err := s.snapshotDB(at, logs, metas); err != nil {
+		return nil, fmt.Errorf("snapshot the database at start: %w", err)
+	}
+	return s.snaps.List()
+}
+
+// snapshotDB persists the database, at position at, as a full snapshot
+// carrying the newest configuration raft knows up to there.
+func (s *Store) snapshotDB(at db.Applied, logs raft.LogStore, metas []*raft.SnapshotMeta) error {
+	conf, confIndex, err := configurationAt(at.Index, logs, metas)
+	if err != nil {
+		return err
+	}
+	if len(conf.Servers) == 0 {
+		s.logger.Warn("no configuration found up to the database's index; the node follows the leader until it sends one", "index", at.Index)
+	}
+	snap, err := s.proc.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Release()
+	sink, err := s.snaps.Create(raft.SnapshotVersionMax, at.Index, at.Term, conf, confIndex, s.tn)
+	if err != nil {
+		return err
+	}
+	return snap.Persist(sink)
+}
+
+// configurationAt returns the newest configuration at or below index: the
+// last configuration entry in the log, else the newest snapshot's.
+func configurationAt(index uint64, logs raft.LogStore, metas []*raft.SnapshotMeta) (raft.Configuration, uint64, error) {
+	first, err1 := logs.FirstIndex()
+	last, err2 := logs.LastIndex()
+	if err := errors.Join(err1, err2); err != nil {
+		return raft.Configuration{}, 0, err
+	}
+	var l raft.Log
+	for i := min(index, last); i >= first && i > 0; i-- {
+		if err := logs.GetLog(i, &l); err != nil {
+			return raft.Configuration{}, 0, fmt.Errorf("read log entry %d: %w", i, err)
+		}
+		if l.Type == raft.LogConfiguration {
+			return raft.DecodeConfiguration(l.Data), i, nil
+		}
+	}
+	if len(metas) > 0 {
+		return metas[0].Configuration, metas[0].ConfigurationIndex, nil
+	}
+	return raft.Configuration{}, 0, nil
 }
