@@ -156,10 +156,18 @@ func (n *node) startHTTP() error {
 	return nil
 }
 
+// errNonVoterNeedsJoin is returned for a fresh -raft-non-voter node without
+// -join: it cannot bootstrap (a cluster needs a voter) and has nothing to
+// rejoin.
+var errNonVoterNeedsJoin = errors.New("a non-voting node (-raft-non-voter) without Raft state must be given -join addresses")
+
 // openStore opens the store and forms or rejoins the cluster: -join joins
 // (also with existing state, so a changed address is updated),
-// -bootstrap-expect forms a cluster with its peers, and a fresh node with
-// neither bootstraps a single-voter cluster of itself.
+// -bootstrap-expect forms a cluster with its peers, a node with Raft state
+// and no -join (voter or not: how supervisors restart a node) finds its
+// cluster from that state, and a fresh voter with neither bootstraps a
+// single-voter cluster of itself. Whether -join is needed can only be
+// decided here, once the store knows whether it has state.
 func (n *node) openStore(ctx context.Context) error {
 	cfg := n.cfg
 	if err := n.store.Open(ctx); err != nil {
@@ -178,6 +186,8 @@ func (n *node) openStore(ctx context.Context) error {
 	case has:
 		n.logger.Info("existing Raft state found, rejoining with it")
 		return nil
+	case cfg.RaftNonVoter:
+		return errNonVoterNeedsJoin
 	}
 	n.logger.Info("no existing state and no join addresses: bootstrapping a single-node cluster")
 	if err := n.store.Bootstrap(store.Server{ID: cfg.NodeID, Addr: cfg.RaftAdvAddr, Voter: true}); err != nil {

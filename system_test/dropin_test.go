@@ -1,0 +1,57 @@
+package system_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestNonVoter_RestartWithoutJoin stops a -raft-non-voter node and starts it
+// again on the same directory with the same flags minus -join, as
+// supervisors do: it finds its cluster from its Raft state and catches up
+// with the rows written while it was down (issue 10, point 1).
+func TestNonVoter_RestartWithoutJoin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	nodes := startClusterFlags(t, [][]string{fastRaft, append(slices.Clone(fastRaft), "-raft-non-voter")})
+	leader, nv := nodes[0], nodes[1]
+	leader.Execute("/db/execute", fooSchema)
+	insertRows(t, leader, 0, 10)
+	waitCount(t, nv, "foo", 10, readyTimeout)
+
+	nv.Stop()
+	insertRows(t, leader, 10, 25)
+	nv.Args = withoutFlag(nv.Args, "-join")
+	nv.Start()
+	nv.WaitReady(readyTimeout)
+	waitCount(t, nv, "foo", 25, readyTimeout)
+	checkNonVoter(t, leader, nodes[:1], nv)
+}
+
+// TestNonVoter_FreshWithoutJoin checks that a non-voter without Raft state
+// and without -join still refuses to start: it has no cluster to find.
+func TestNonVoter_FreshWithoutJoin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	n := newNode(t, "-raft-non-voter")
+	n.Start()
+	waitFor(t, readyTimeout, "a fresh non-voter without -join to exit", n.exited)
+	if want := "must be given -join"; !strings.Contains(n.Logs(), want) {
+		t.Fatalf("logs do not contain %q:\n%s", want, n.Logs())
+	}
+}
+
+// withoutFlag returns args without flag and its value.
+func withoutFlag(args []string, flag string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		if args[i] == flag {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
