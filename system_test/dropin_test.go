@@ -1,6 +1,9 @@
 package system_test
 
 import (
+	"errors"
+	"net"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -54,4 +57,43 @@ func withoutFlag(args []string, flag string) []string {
 		out = append(out, args[i])
 	}
 	return out
+}
+
+// TestShell_PipedFailureExitStatus pipes a failing statement into the
+// `rdb shell` process: as rqlite's shell, it prints `Error:` on stdout,
+// goes on and exits 0; with -bail it stops there and exits 1 (issue 10,
+// point 2).
+func TestShell_PipedFailureExitStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	n := StartNode(t)
+	_, port, _ := net.SplitHostPort(n.HTTPAddr)
+	tests := []struct {
+		name      string
+		flags     []string
+		wantCode  int
+		wantAfter bool // the statement after the failure ran
+	}{
+		{"default goes on", nil, 0, true},
+		{"bail stops", []string{"-bail"}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"shell", "-H", "127.0.0.1", "--port", port}, tt.flags...)
+			cmd := exec.Command(rdbBin, args...)
+			cmd.Stdin = strings.NewReader("SELECT COUNT(*) FROM nosuch;\nSELECT 4242;\n")
+			out, err := cmd.Output()
+			code := 0
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatalf("run shell: %v", err)
+			}
+			if code != tt.wantCode || !strings.Contains(string(out), "Error: no such table: nosuch") ||
+				strings.Contains(string(out), "4242") != tt.wantAfter {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d, `Error:`, next statement run %v", code, out, tt.wantCode, tt.wantAfter)
+			}
+		})
+	}
 }
