@@ -1,9 +1,12 @@
 package system_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -95,5 +98,37 @@ func TestShell_PipedFailureExitStatus(t *testing.T) {
 				t.Errorf("exit %d, output:\n%s\nwant exit %d, `Error:`, next statement run %v", code, out, tt.wantCode, tt.wantAfter)
 			}
 		})
+	}
+}
+
+// TestStatus_ReadOnlyPragmas checks /status's store.sqlite3.pragmas: the
+// read-only connections report rqlite's values (API.md §1.7), the write
+// connection rdb's own (issue 10, point 3).
+func TestStatus_ReadOnlyPragmas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	for _, fk := range []bool{false, true} {
+		var flags []string
+		if fk {
+			flags = []string{"-fk"}
+		}
+		n := StartNode(t, flags...)
+		code, body, err := n.Do("GET", "/status?key=store.sqlite3.pragmas", "", "")
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("GET /status: %d %v", code, err)
+		}
+		var got map[string]map[string]string
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("decode %s: %v", body, err)
+		}
+		wantFK := map[bool]string{false: "0", true: "1"}[fk]
+		want := map[string]map[string]string{
+			"ro": {"busy_timeout": "5000", "foreign_keys": wantFK, "journal_mode": "wal", "synchronous": "0", "wal_autocheckpoint": "1000"},
+			"rw": {"busy_timeout": "5000", "foreign_keys": wantFK, "journal_mode": "wal", "synchronous": "1", "wal_autocheckpoint": "0"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("-fk=%v: pragmas %v, want %v", fk, got, want)
+		}
 	}
 }
