@@ -132,3 +132,24 @@ func TestStatus_ReadOnlyPragmas(t *testing.T) {
 		}
 	}
 }
+
+// TestShell_ListsOnlyUserTables runs `rdb shell .tables .schema .indexes`
+// against a node with data: rdb's bookkeeping table, which every node's
+// database holds, is not listed (issue 10, point 4).
+func TestShell_ListsOnlyUserTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	n := StartNode(t)
+	n.Execute("/db/execute", `["CREATE TABLE foo (id INTEGER PRIMARY KEY)", "CREATE INDEX foo_id ON foo(id)", "INSERT INTO foo VALUES(1)"]`)
+	_, port, _ := net.SplitHostPort(n.HTTPAddr)
+	out, err := exec.Command(rdbBin, "shell", "-H", "127.0.0.1", "--port", port, ".tables", ".schema", ".indexes").Output()
+	want := "+------+\n| name |\n+------+\n| foo  |\n+------+\n" +
+		"+-------------------------------------------+\n| sql                                       |\n+-------------------------------------------+\n" +
+		"| CREATE TABLE foo (id INTEGER PRIMARY KEY) |\n| CREATE INDEX foo_id ON foo(id)            |\n+-------------------------------------------+\n" +
+		"+--------------------------------+\n| sql                            |\n+--------------------------------+\n" +
+		"| CREATE INDEX foo_id ON foo(id) |\n+--------------------------------+\n"
+	if err != nil || string(out) != want {
+		t.Errorf("shell: %v, output:\n%s\nwant:\n%s", err, out, want)
+	}
+}
