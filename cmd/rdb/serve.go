@@ -141,6 +141,7 @@ func (n *node) startCluster(dataPath string) error {
 	n.proxy = cluster.NewProxy(n.store, n.client)
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
+	hc.Reporters = statusReporters(n.mux, dataPath)
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
@@ -312,6 +313,19 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.NonVoter = cfg.RaftNonVoter
 	sc.Logger = logger
 	return sc
+}
+
+// statusReporters are the /status sections that come from outside package
+// http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
+// rdb loads none (-extensions-path is not implemented), reported as rqlite
+// reports a node without any.
+func statusReporters(mux *cluster.Mux, dataPath string) map[string]func() (map[string]any, error) {
+	return map[string]func() (map[string]any, error){
+		"mux": func() (map[string]any, error) { return mux.Stats(), nil },
+		"extensions": func() (map[string]any, error) {
+			return map[string]any{"dir": filepath.Join(dataPath, "extensions"), "names": []string{}}, nil
+		},
+	}
 }
 
 func httpConfig(cfg *Config) httpd.Config {
