@@ -39,6 +39,8 @@ var wireErrors = []struct {
 	{19, store.ErrStepdownSelf},
 	{20, ErrUnauthorized},
 	{21, db.ErrDisallowedStatement},
+	// The entry may or may not commit: the forwarder must not retry it.
+	{22, store.ErrLeadershipLost},
 }
 
 // wireError is an error on the wire: its full text, and the code of the
