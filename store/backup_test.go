@@ -174,3 +174,31 @@ func backupObjects(t *testing.T, path string) []any {
 	}
 	return names
 }
+
+// TestGoneSnapshots: snapshots_reaped counts the IDs that went away, not
+// the folds, and ignores a snapshot persisted during the reap.
+func TestGoneSnapshots(t *testing.T) {
+	metas := func(ids ...string) []*raft.SnapshotMeta {
+		out := make([]*raft.SnapshotMeta, len(ids))
+		for i, id := range ids {
+			out[i] = &raft.SnapshotMeta{ID: id}
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		before, after []*raft.SnapshotMeta
+		want          []string
+	}{
+		{"nothing to reap", metas("a"), metas("a"), nil},
+		{"base and two folded", metas("c", "b", "a"), metas("c"), []string{"b", "a"}},
+		{"one persisted meanwhile", metas("b", "a"), metas("d", "b"), []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := goneSnapshots(tt.before, tt.after); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
