@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -79,6 +80,21 @@ func NewMux(ln net.Listener, cfg MuxConfig, logger *slog.Logger) (*Mux, error) {
 
 // Addr is the address the Mux listens on.
 func (m *Mux) Addr() net.Addr { return m.ln.Addr() }
+
+// Stats is the "mux" section of /status, in rqlite's shape: the advertised
+// address, the header timeout and whether connections are TLS, all as
+// strings.
+func (m *Mux) Stats() map[string]any {
+	addr := m.cfg.AdvAddr
+	if addr == "" {
+		addr = m.ln.Addr().String()
+	}
+	return map[string]any{
+		"addr":      addr,
+		"timeout":   m.cfg.HeaderTimeout.String(),
+		"encrypted": strconv.FormatBool(m.cfg.TLS != nil),
+	}
+}
 
 // Listener returns the virtual listener for header; asking twice for the
 // same header returns the same listener.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -174,6 +175,16 @@ func TestLayer_Addr(t *testing.T) {
 				t.Errorf("Network: got %q, want tcp", got)
 			}
 		})
+	}
+}
+
+func TestMux_Stats(t *testing.T) {
+	cfg := DefaultMuxConfig()
+	cfg.AdvAddr = "node1.example:4002"
+	m := startMux(t, listen(t), cfg)
+	want := map[string]any{"addr": "node1.example:4002", "timeout": "10s", "encrypted": "false"}
+	if got := m.Stats(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Stats: got %v, want %v", got, want)
 	}
 }
 

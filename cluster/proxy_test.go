@@ -125,6 +125,7 @@ func TestProxy_ForwardRestoresErrors(t *testing.T) {
 		{"apply timeout", fmt.Errorf("apply: %w", store.ErrApplyTimeout), store.ErrApplyTimeout},
 		{"fsm timeout", fmt.Errorf("index 5: %w", store.ErrFSMTimeout), store.ErrFSMTimeout},
 		{"store not ready", store.ErrNotReady, store.ErrNotReady},
+		{"leadership lost", fmt.Errorf("apply: %w", store.ErrLeadershipLost), store.ErrLeadershipLost},
 	}
 	byName := map[string]error{}
 	for _, tt := range tests {
@@ -140,6 +141,35 @@ func TestProxy_ForwardRestoresErrors(t *testing.T) {
 				t.Errorf("got %v, want %q matching %v", err, tt.err, tt.want)
 			}
 		})
+	}
+}
+
+// TestProxy_LeadershipLostNotRetried: a forwarded write whose leader lost
+// leadership while committing may still commit, so the follower reports
+// store.ErrLeadershipLost once and never sends it again, even when another
+// leader is known by then.
+func TestProxy_LeadershipLostNotRetried(t *testing.T) {
+	var served atomic.Int64
+	lnA, lnB := listen(t), listen(t)
+	bAddr := lnB.Addr().String()
+	notLeader := func(context.Context, *store.Request) (store.Response, error) {
+		return store.Response{}, store.ErrNotLeader
+	}
+	lost := func(context.Context, *store.Request) (store.Response, error) {
+		served.Add(1)
+		return store.Response{}, fmt.Errorf("apply: %w", store.ErrLeadershipLost)
+	}
+	a := &fakeLocal{executeFn: notLeader, leaderAddr: constant(bAddr)}
+	b := &fakeLocal{executeFn: lost, leaderAddr: constant(bAddr)}
+	nodeA := startNode(t, lnA, "a", a, nil)
+	startNode(t, lnB, "b", b, nil)
+
+	_, err := nodeA.proxy.Execute(t.Context(), &store.Request{})
+	if !errors.Is(err, store.ErrLeadershipLost) {
+		t.Errorf("got %v, want ErrLeadershipLost", err)
+	}
+	if got := served.Load(); got != 1 {
+		t.Errorf("leader calls: got %d, want 1", got)
 	}
 }
 

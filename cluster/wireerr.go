@@ -39,7 +39,9 @@ var wireErrors = []struct {
 	{19, store.ErrStepdownSelf},
 	{20, ErrUnauthorized},
 	{21, db.ErrDisallowedStatement},
-	{22, store.ErrEnqueueTimeout},
+	// The entry may or may not commit: the forwarder must not retry it.
+	{22, store.ErrLeadershipLost},
+	{23, store.ErrEnqueueTimeout},
 }
 
 // wireError is an error on the wire: its full text, and the code of the

@@ -17,7 +17,18 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 // the writer for the duration of the copy: VACUUM INTO on a read
 // connection reads one WAL snapshot. An existing file at path is replaced.
 // The copy is compact and in rollback-journal (DELETE) mode.
+//
+// The copy holds copies shared as well as swap. Restore takes copies
+// exclusively before it asks for swap, so it waits for running copies
+// without queueing on swap, where a waiting writer would hold up every
+// new query for the rest of the copy; reads and writes go on until the
+// copies are done and Restore holds swap for the swap alone. A copy still
+// never overlaps a swap: Restore gets swap only once no copy holds copies,
+// and a copy started meanwhile waits for copies until the swap is done
+// (both take copies before swap, so neither order can deadlock).
 func (d *DB) CopyTo(ctx context.Context, path string) error {
+	d.copies.RLock()
+	defer d.copies.RUnlock()
 	if err := d.begin(); err != nil {
 		return err
 	}
@@ -31,7 +42,7 @@ func (d *DB) CopyTo(ctx context.Context, path string) error {
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
-		return fmt.Errorf("copy database to %s: %s", path, errorText(err, "timeout"))
+		return fmt.Errorf("copy database to %s: %w", path, wrapText(ctx, err, "timeout"))
 	}
 	return nil
 }
@@ -43,6 +54,8 @@ func (d *DB) Restore(path string) error {
 	if err := checkHeader(path); err != nil {
 		return err
 	}
+	d.copies.Lock() // before swap: see CopyTo
+	defer d.copies.Unlock()
 	d.swap.Lock()
 	defer d.swap.Unlock()
 	if d.closed {
@@ -133,7 +146,7 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 	var busy, logFrames, done int64
 	row := d.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	if err := row.Scan(&busy, &logFrames, &done); err != nil {
-		return fmt.Errorf("checkpoint %s: %s", d.cfg.Path, errorText(err, "timeout"))
+		return fmt.Errorf("checkpoint %s: %w", d.cfg.Path, wrapText(ctx, err, "timeout"))
 	}
 	if busy != 0 {
 		return fmt.Errorf("checkpoint %s: %w", d.cfg.Path, ErrCheckpointBusy)

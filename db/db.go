@@ -49,6 +49,10 @@ type DB struct {
 	// and Close, which replace or drop the connections.
 	swap   sync.RWMutex
 	closed bool
+	// copies is held shared by CopyTo for the whole copy and exclusively
+	// by Restore, before swap, so a restore waits for copies without
+	// stalling queries (see CopyTo).
+	copies sync.RWMutex
 
 	// wmu serializes use of the write connection.
 	wmu sync.Mutex

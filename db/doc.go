@@ -13,11 +13,15 @@
 // One long-lived write connection (held as a *sql.Conn for the life of the
 // DB, so last_insert_rowid() and changes() stay sticky across requests as
 // rqlite clients expect) and a separate read-only pool (mode=ro), so reads
-// never wait for the writer. busy_timeout is 5000, foreign_keys follows
-// Config.FKConstraints, synchronous is NORMAL (consistent through power
-// loss; the Raft log is the durable record); every connection has
-// wal_autocheckpoint 0: only the store checkpoints, when it snapshots, so
-// the WAL holds every change since the previous snapshot (CopyWAL).
+// never wait for the writer. busy_timeout is 5000 and foreign_keys follows
+// Config.FKConstraints on both. The write connection has synchronous
+// NORMAL (consistent through power loss; the Raft log is the durable
+// record) and wal_autocheckpoint 0: only the store checkpoints, when it
+// snapshots, so the WAL holds every change since the previous snapshot
+// (CopyWAL). The read-only connections have rqlite's synchronous 0 and
+// wal_autocheckpoint 1000, which they can never act on: they write no
+// frames, and SQLite checkpoints automatically only after a commit that
+// wrote frames on the same connection (open.go).
 // Double-quoted string literals are accepted (SQLite's default).
 //
 // # Applied position

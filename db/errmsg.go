@@ -35,3 +35,27 @@ func errorText(err error, timeoutText string) string {
 	}
 	return msg
 }
+
+// textError shows errorText's wording but keeps the errors behind it for
+// errors.Is and errors.As.
+type textError struct {
+	msg  string
+	errs []error
+}
+
+func (e *textError) Error() string   { return e.msg }
+func (e *textError) Unwrap() []error { return e.errs }
+
+// wrapText is errorText as an error that still matches err and, when ctx
+// ended (SQLite reports an interrupt without saying why), ctx's error.
+func wrapText(ctx context.Context, err error, timeoutText string) error {
+	errs := []error{err}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		errs = append(errs, cerr)
+	}
+	msg := errorText(err, timeoutText)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		msg = timeoutText
+	}
+	return &textError{msg: msg, errs: errs}
+}

@@ -12,19 +12,28 @@ import (
 	"modernc.org/sqlite"
 )
 
-// Connection settings (API.md §1.7 reports them). synchronous is NORMAL:
-// in WAL mode a commit then costs no fsync and the file stays consistent
-// through power loss (only the newest commits may be lost); the Raft log
-// is the durable record and the store replays what the file lacks (see
-// store/DESIGN.md).
+// Connection settings (API.md §1.7 reports them). The write connection's
+// synchronous is NORMAL: in WAL mode a commit then costs no fsync and the
+// file stays consistent through power loss (only the newest commits may be
+// lost); the Raft log is the durable record and the store replays what the
+// file lacks (see store/DESIGN.md).
 const (
 	busyTimeoutMS = 5000
 	// Only the store checkpoints, when it snapshots: the WAL must hold
 	// every frame since the previous snapshot (incremental snapshots copy
-	// it), so no connection checkpoints on its own.
-	readAutoCkpt     = 0
+	// it), so the write connection never checkpoints on its own.
 	writeAutoCkpt    = 0
-	synchronousLevel = 1
+	writeSynchronous = 1
+	// The read-only connections use rqlite's values (synchronous OFF,
+	// wal_autocheckpoint 1000), which /status reports as rqlite's does.
+	// Neither can touch the WAL: a mode=ro connection cannot write, so it
+	// never syncs, and SQLite runs an automatic checkpoint only from the
+	// wal hook after a commit that wrote frames on that same connection
+	// (sqlite3_wal_autocheckpoint: "after committing a transaction";
+	// walFrames sets the hook's frame count only on a commit, and
+	// doWalCallbacks calls the hook only when that count is non-zero).
+	readAutoCkpt    = 1000
+	readSynchronous = 0
 )
 
 // connector opens connections of a private driver, so that its functions
@@ -56,18 +65,20 @@ func (d *DB) commonPragmas() []string {
 	return []string{
 		"PRAGMA busy_timeout=" + strconv.Itoa(busyTimeoutMS),
 		"PRAGMA foreign_keys=" + strconv.Itoa(fk),
-		"PRAGMA synchronous=" + strconv.Itoa(synchronousLevel),
 	}
 }
 
 func (d *DB) writePragmas() []string {
 	return append(d.commonPragmas(),
+		"PRAGMA synchronous="+strconv.Itoa(writeSynchronous),
 		"PRAGMA journal_mode=WAL",
 		"PRAGMA wal_autocheckpoint="+strconv.Itoa(writeAutoCkpt))
 }
 
 func (d *DB) readPragmas() []string {
-	return append(d.commonPragmas(), "PRAGMA wal_autocheckpoint="+strconv.Itoa(readAutoCkpt))
+	return append(d.commonPragmas(),
+		"PRAGMA synchronous="+strconv.Itoa(readSynchronous),
+		"PRAGMA wal_autocheckpoint="+strconv.Itoa(readAutoCkpt))
 }
 
 // hook sets a new physical connection up: its PRAGMAs, then the authorizer

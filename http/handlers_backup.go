@@ -110,7 +110,9 @@ func (s *Service) handleBackup(c echo.Context) error {
 }
 
 // handleLoad serves POST /db/load: a SQLite file replaces the database on
-// every node; any other body is SQL text run as one statement.
+// every node; any other body is SQL text run as one statement. rqlite sets
+// no Content-Type on the SQL text reply, so Go's sniffing makes it
+// text/plain; clients may depend on that, so the JSON goes out as such.
 func (s *Service) handleLoad(c echo.Context) error {
 	if s.backups == nil {
 		return writeText(c, http.StatusServiceUnavailable, errNoBackups.Error())
@@ -123,6 +125,7 @@ func (s *Service) handleLoad(c echo.Context) error {
 	head, _ := br.Peek(len(sqliteMagic))
 	if !bytes.Equal(head, []byte(sqliteMagic)) {
 		c.Request().Body = io.NopCloser(br)
+		c.Set(mimeKey, echo.MIMETextPlainCharsetUTF8)
 		b, err := s.readBody(c)
 		if err != nil {
 			return err

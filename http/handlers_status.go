@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -56,6 +57,7 @@ func (s *Service) statusDoc() (map[string]any, error) {
 		"store":   st,
 		"cluster": map[string]any{"addr": s.cfg.RaftAdvAddr, "api_addr": s.cfg.AdvAddr,
 			"https": fmt.Sprintf("%t", s.cfg.HTTPS)},
+		"network": networkStatus(),
 	}
 	if t, ok := s.lastBackup.Load().(time.Time); ok {
 		doc["last_backup_time"] = t
@@ -105,6 +107,27 @@ func osStatus() map[string]any {
 		"pid": os.Getpid(), "ppid": os.Getppid(), "page_size": os.Getpagesize(),
 		"executable": exe, "hostname": host,
 	}
+}
+
+// networkStatus lists the host's network interfaces as rqlite's "network"
+// section does: name → flags, hardware address and addresses. An
+// interface whose addresses cannot be read is listed without them.
+func networkStatus() map[string]any {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return map[string]any{}
+	}
+	m := make(map[string]any, len(ifaces))
+	for _, i := range ifaces {
+		addrs, _ := i.Addrs()
+		list := make([]map[string]string, 0, len(addrs))
+		for _, a := range addrs {
+			list = append(list, map[string]string{"address": a.String()})
+		}
+		m[i.Name] = map[string]any{"flags": i.Flags.String(),
+			"hardware_address": i.HardwareAddr.String(), "addresses": list}
+	}
+	return m
 }
 
 func runtimeStatus() map[string]any {

@@ -187,11 +187,20 @@ func marshal(v any, pretty bool) ([]byte, error) {
 	return b, nil
 }
 
-// writeJSON marshals v and writes it with the JSON Content-Type.
+// mimeKey, set on a request's echo.Context, replaces mimeJSON as the
+// Content-Type of its JSON replies, errors included.
+const mimeKey = "rdb.mime"
+
+// writeJSON marshals v and writes it with the JSON Content-Type, or the
+// one set under mimeKey.
 func writeJSON(c echo.Context, code int, v any, pretty bool) error {
 	b, err := marshal(v, pretty)
 	if err != nil {
 		return err
 	}
-	return c.Blob(code, mimeJSON, b)
+	mime := mimeJSON
+	if m, ok := c.Get(mimeKey).(string); ok {
+		mime = m
+	}
+	return c.Blob(code, mime, b)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rdb/rdb/client"
+	"github.com/rdb/rdb/db"
 )
 
 // dotCommand is one entry of the .help table.
@@ -181,14 +182,19 @@ func (s *Shell) query(ctx context.Context, sql string) error {
 	return nil
 }
 
+// notBookkeeping keeps rdb's own table (and anything on it) out of the
+// listings, which show users only their own objects, as rqlite's shell
+// does; against rqlite it filters nothing.
+const notBookkeeping = `tbl_name != '` + db.AppliedTable + `'`
+
 func (s *Shell) cmdTables(ctx context.Context, _ []string) error {
-	return s.query(ctx, `SELECT name FROM sqlite_master WHERE type="table" ORDER BY name ASC`)
+	return s.query(ctx, `SELECT name FROM sqlite_master WHERE type="table" AND `+notBookkeeping+` ORDER BY name ASC`)
 }
 
 func (s *Shell) cmdSchema(ctx context.Context, _ []string) error {
-	return s.query(ctx, `SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid ASC`)
+	return s.query(ctx, `SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND `+notBookkeeping+` ORDER BY rowid ASC`)
 }
 
 func (s *Shell) cmdIndexes(ctx context.Context, _ []string) error {
-	return s.query(ctx, `SELECT sql FROM sqlite_master WHERE type="index"`)
+	return s.query(ctx, `SELECT sql FROM sqlite_master WHERE type="index" AND `+notBookkeeping)
 }

@@ -43,7 +43,8 @@ func (s *Shell) tableNames() []string {
 	defer cancel()
 	o := &client.Options{Level: client.LevelNone}
 	resp, err := s.c.Query(ctx, []client.Statement{client.SQL(
-		`SELECT name FROM sqlite_master WHERE type IN ("table","view") AND name NOT LIKE 'sqlite_%' ORDER BY name`)}, o)
+		`SELECT name FROM sqlite_master WHERE type IN ("table","view") AND name NOT LIKE 'sqlite_%' AND ` +
+			notBookkeeping + ` ORDER BY name`)}, o)
 	if err != nil || len(resp.Results) == 0 {
 		return nil
 	}

@@ -8,7 +8,9 @@ type Config struct {
 	Client client.Config
 	// HistoryFile keeps interactive history between sessions ("" = none).
 	HistoryFile string
-	// Bail stops at the first failed statement or command.
+	// Bail stops at the first failed statement or command and makes the
+	// exit status 1; without it, input from a pipe or terminal goes on
+	// after a failure and exits 0, as rqlite's shell does.
 	Bail bool
 	// LineMode makes every input line one statement, as rqlite's shell
 	// reads input; otherwise a statement continues until it ends with `;`.

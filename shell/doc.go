@@ -1,7 +1,8 @@
 // Package shell is `rdb shell` (alias `rqlite`): the interactive SQL client
 // of API.md §7. It reads statements and dot-commands from a terminal (line
 // editing, history, tab completion, multi-line statements ended by `;`) or
-// from a pipe (no prompts, no colours, exit status reporting failures),
+// from a pipe (no prompts, no colours; failures printed and skipped, exit
+// status 0 unless -bail, as in rqlite's shell),
 // sends them through package client, and renders the replies as rqlite's
 // shell does (.mode column|csv|json|line).
 //

@@ -92,8 +92,8 @@ func TestShell_Commands(t *testing.T) {
 		wantCode int
 		check    check
 	}{
-		{"sql error", "SELECT * FROM nosuch;\n", 1, exact("Error: no such table: nosuch\n")},
-		{"syntax error", "SELEKT 1;\n", 1, matches(`^Error: .*syntax error\n$`)},
+		{"sql error", "SELECT * FROM nosuch;\n", 0, exact("Error: no such table: nosuch\n")},
+		{"syntax error", "SELEKT 1;\n", 0, matches(`^Error: .*syntax error\n$`)},
 		{"write", "UPDATE foo SET name = name;\n", 0, matches(`^(2|4) rows affected\n$`)},
 		{"multi-line", "SELECT\n  COUNT(*)\nFROM foo\n;\n", 0, matches(`\| COUNT\(\*\) \|\n\+-+\+\n\| \d+ +\|`)},
 		{"command ends a statement", "SELECT 6\n.ready\n", 0, exact("+---+\n| 6 |\n+---+\n| 6 |\n+---+\nready\n")},
@@ -101,11 +101,12 @@ func TestShell_Commands(t *testing.T) {
 		{"timer", ".timer on\nSELECT 1;\nUPDATE foo SET name = name WHERE id = 1;\n", 0,
 			matches(`^\+---\+\n\| 1 \|\n\+---\+\n\| 1 \|\n\+---\+\nRun Time: \d+\.\d{6} seconds\n1 row affected \(\d+\.\d{6} sec\)\n$`)},
 		{"changes", ".changes on\nINSERT INTO foo(name) VALUES('c');\n", 0, matches(`^1 row affected\nlast insert ID: \d+\n$`)},
-		{"tables", ".tables\n", 0, matches(`(?s)^\+-+\+\n\| name +\|\n\+-+\+\n.*\| foo +\|\n\+-+\+\n$`)},
-		{"schema", ".schema\n", 0, matches(`\| CREATE TABLE foo \(id INTEGER NOT NULL PRIMARY KEY, name TEXT, data BLOB\) +\|`)},
+		// Only user tables: rdb's bookkeeping table stays out of listings.
+		{"tables", ".tables\n", 0, exact("+------+\n| name |\n+------+\n| foo  |\n+------+\n")},
+		{"schema", ".schema\n", 0, matches(`^\+-+\+\n\| sql +\|\n\+-+\+\n\| CREATE TABLE foo \(id INTEGER NOT NULL PRIMARY KEY, name TEXT, data BLOB\) +\|\n\+-+\+\n$`)},
 		{"indexes", ".indexes\n", 0, exact("+-----+\n| sql |\n+-----+\n")},
 		{"consistency", ".consistency\n.consistency strong\n.consistency\n.TABLES\n", 0, matches(`(?s)^weak\nstrong\n.*\| foo +\|`)},
-		{"consistency bad", ".consistency sometimes\n", 1, matches(`^ERR! usage: \.consistency`)},
+		{"consistency bad", ".consistency sometimes\n", 0, matches(`^ERR! usage: \.consistency`)},
 		{"show", ".mode csv\n.timer on\n.show\n", 0, exact("   blobarray: off\n     changes: off\n consistency: weak\n forcewrites: off\n        mode: csv\n      output: stdout\n       timer: on\n")},
 		{"help", ".help\n", 0, matches(`(?s)^\.backup <file> +Write database backup.*\.help +Show this message\n.*\.timer on\|off +Turn query timings on or off\n$`)},
 		{"status", ".status\n", 0, matches(`(?m)^build:\n(  .*\n)*  version: `)},
@@ -122,9 +123,9 @@ func TestShell_Commands(t *testing.T) {
 		{"output", ".output " + outFile + "\nSELECT 7;\n.output stdout\nSELECT 8;\n", 0, exact("+---+\n| 8 |\n+---+\n| 8 |\n+---+\n")},
 		{"quit stops", "SELECT 1;\n.quit\nSELECT * FROM nosuch;\n", 0, matches(`^\+---\+\n(.*\n){4}$`)},
 		{"exit word", "exit\nSELECT * FROM nosuch;\n", 0, exact("")},
-		{"unknown command", ".frobnicate\n", 1, exact("ERR! unknown command \".frobnicate\"; enter \".help\" for usage hints\n")},
-		{"mode bad", ".mode fancy\n", 1, exact("ERR! usage: .mode column|csv|json|line\n")},
-		{"errors continue", "SELECT * FROM nosuch;\nSELECT 5;\n", 1, matches(`^Error: no such table: nosuch\n\+---\+\n\| 5 \|`)},
+		{"unknown command", ".frobnicate\n", 0, exact("ERR! unknown command \".frobnicate\"; enter \".help\" for usage hints\n")},
+		{"mode bad", ".mode fancy\n", 0, exact("ERR! usage: .mode column|csv|json|line\n")},
+		{"errors continue", "SELECT * FROM nosuch;\nSELECT 5;\n", 0, matches(`^Error: no such table: nosuch\n\+---\+\n\| 5 \|`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

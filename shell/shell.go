@@ -36,9 +36,12 @@ type Shell struct {
 	interrupts chan os.Signal
 }
 
-// Run runs a session and returns the process exit status: 0, or 1 when the
-// node could not be reached or (reading a pipe or in one-shot mode) some
-// statement failed.
+// Run runs a session and returns the process exit status: 1 when the node
+// could not be reached, when Bail stopped the session at a failed
+// statement or command, or in one-shot mode (Commands) when any of them
+// failed; otherwise 0. As in rqlite's shell, input read from a pipe or a
+// terminal prints each failure (`Error: …`, `ERR! …`) and goes on, and the
+// session still exits 0: scripts piping statements in depend on that.
 func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) int {
 	s, err := newShell(cfg, stdout, stderr)
 	if err != nil {
@@ -75,7 +78,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 	s.loop(ctx, r)
 	r.Close()
 	fmt.Fprintln(stdout, "bye~")
-	if s.failed && !term {
+	if s.failed && cfg.Bail {
 		return 1
 	}
 	return 0
@@ -120,7 +123,8 @@ func (s *Shell) connectError(err error) {
 	s.errorf(err)
 }
 
-// runCommands is one-shot mode.
+// runCommands is one-shot mode, rdb's own: a failure makes the exit
+// status 1 even without Bail, so `rdb shell .ready` can be a probe.
 func (s *Shell) runCommands(ctx context.Context) int {
 	for _, cmd := range s.cfg.Commands {
 		err := s.dispatch(ctx, strings.TrimSpace(cmd))

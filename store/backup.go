@@ -222,16 +222,42 @@ func copyFile(src, dst string) error {
 }
 
 // Reap folds every incremental snapshot into the snapshot store's base
-// (POST /reap): each is one WAL checkpointed into the base. The database
+// (POST /reap) and reports its two counts, each measured on its own:
+// walsCheckpointed is how many incremental WALs were checkpointed into the
+// base, snapshotsReaped how many of the snapshots listed before are gone
+// after (a snapshot persisted meanwhile is not counted). The database
 // itself is not checkpointed here: only snapshots may, or the next
 // incremental snapshot would miss changes.
 func (s *Store) Reap(context.Context) (snapshotsReaped, walsCheckpointed int, err error) {
 	if !s.open.Load() {
 		return 0, 0, ErrNotOpen
 	}
-	n, err := s.snaps.Reap()
+	before, err := s.snaps.List()
 	if err != nil {
-		return n, n, fmt.Errorf("reap: %w", err)
+		return 0, 0, fmt.Errorf("reap: list snapshots: %w", err)
 	}
-	return n, n, nil
+	folded, err := s.snaps.Reap()
+	after, lerr := s.snaps.List()
+	if lerr != nil {
+		return 0, folded, errors.Join(err, fmt.Errorf("reap: list snapshots: %w", lerr))
+	}
+	if err != nil {
+		err = fmt.Errorf("reap: %w", err)
+	}
+	return len(goneSnapshots(before, after)), folded, err
+}
+
+// goneSnapshots lists the IDs in before that are not in after.
+func goneSnapshots(before, after []*raft.SnapshotMeta) []string {
+	kept := make(map[string]bool, len(after))
+	for _, m := range after {
+		kept[m.ID] = true
+	}
+	var gone []string
+	for _, m := range before {
+		if !kept[m.ID] {
+			gone = append(gone, m.ID)
+		}
+	}
+	return gone
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -125,5 +126,79 @@ func TestStore_Boot(t *testing.T) {
 	cluster := newTestCluster(t, 2, false, nil)
 	if err := waitLeader(t, cluster).Boot(context.Background(), path); !errors.Is(err, ErrNotSingleNode) {
 		t.Errorf("Boot on a 2-node cluster: %v, want %v", err, ErrNotSingleNode)
+	}
+}
+
+// TestStore_Backup_UserFileOnly checks that binary backups (both journal
+// modes) and SQL dumps hold the user's tables without the bookkeeping
+// table, and keep the header's user_version and application_id, which
+// belong to users.
+func TestStore_Backup_UserFileOnly(t *testing.T) {
+	src := startNode(t, fileConfig(t, t.TempDir(), nil), raft.NewInmemAddr(), false)
+	mustExecute(t, src.Store, "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)",
+		"CREATE INDEX foo_name ON foo(name)", "PRAGMA user_version=7", "PRAGMA application_id=4242")
+	for _, format := range []BackupFormat{BackupBinary, BackupDelete} {
+		path := backupFile(t, src.Store, format)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uv, app := binary.BigEndian.Uint32(b[60:]), binary.BigEndian.Uint32(b[68:]); uv != 7 || app != 4242 {
+			t.Errorf("format %d: user_version %d, application_id %d; want 7, 4242", format, uv, app)
+		}
+		if got, want := backupObjects(t, path), []any{"foo", "foo_name"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("format %d: objects %v, want %v", format, got, want)
+		}
+	}
+	b, err := os.ReadFile(backupFile(t, src.Store, BackupSQL))
+	if err != nil || strings.Contains(string(b), db.AppliedTable) || !strings.Contains(string(b), "foo_name") {
+		t.Errorf("SQL dump %q, %v", b, err)
+	}
+}
+
+// backupObjects opens the backup at path and lists its schema objects.
+func backupObjects(t *testing.T, path string) []any {
+	t.Helper()
+	d, err := db.Open(db.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	res, err := d.Query(context.Background(), &db.Request{Statements: []db.Statement{{SQL: "SELECT name FROM sqlite_master ORDER BY name"}}})
+	if err != nil || len(res) != 1 || res[0].Error != "" {
+		t.Fatalf("list objects: %+v %v", res, err)
+	}
+	var names []any
+	for _, row := range res[0].Values {
+		names = append(names, row[0])
+	}
+	return names
+}
+
+// TestGoneSnapshots: snapshots_reaped counts the IDs that went away, not
+// the folds, and ignores a snapshot persisted during the reap.
+func TestGoneSnapshots(t *testing.T) {
+	metas := func(ids ...string) []*raft.SnapshotMeta {
+		out := make([]*raft.SnapshotMeta, len(ids))
+		for i, id := range ids {
+			out[i] = &raft.SnapshotMeta{ID: id}
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		before, after []*raft.SnapshotMeta
+		want          []string
+	}{
+		{"nothing to reap", metas("a"), metas("a"), nil},
+		{"base and two folded", metas("c", "b", "a"), metas("c"), []string{"b", "a"}},
+		{"one persisted meanwhile", metas("b", "a"), metas("d", "b"), []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := goneSnapshots(tt.before, tt.after); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

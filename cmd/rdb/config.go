@@ -257,9 +257,6 @@ func (c *Config) validate() error {
 	if err := c.validateSecurity(); err != nil {
 		return err
 	}
-	if c.RaftNonVoter && c.JoinAddrs == "" {
-		return errors.New("a non-voting node (-raft-non-voter) must be given -join addresses")
-	}
 	switch strings.ToUpper(c.RaftLogLevel) {
 	case "ERROR", "WARN", "INFO", "DEBUG":
 	default:

@@ -47,6 +47,9 @@ func TestParseServeFlags_Forms(t *testing.T) {
 		{"single dash space", []string{"-http-addr", "127.0.0.1:5001", "-raft-timeout", "3s", "d"}},
 		{"equals", []string{"-http-addr=127.0.0.1:5001", "-raft-timeout=3s", "d"}},
 		{"double dash", []string{"--http-addr", "127.0.0.1:5001", "--raft-heartbeat-timeout", "3s", "d"}},
+		// A non-voter without -join is a restart on existing state; serve
+		// refuses it only when there is no state.
+		{"non-voter without join", []string{"-http-addr", "127.0.0.1:5001", "-raft-timeout", "3s", "-raft-non-voter", "d"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +76,6 @@ func TestParseServeFlags_Errors(t *testing.T) {
 		{"same addresses", []string{"-http-addr", "localhost:1", "-raft-addr", "localhost:1"}, false, "must differ"},
 		{"unspecified advertised", []string{"-http-addr", "0.0.0.0:4001"}, false, "must not be unspecified"},
 		{"cert without key", []string{"-http-cert", "c.pem"}, false, "both -http-cert and -http-key"},
-		{"non-voter without join", []string{"-raft-non-voter"}, false, "must be given -join"},
 		{"bad log level", []string{"-raft-log-level", "LOUD"}, false, "-raft-log-level"},
 		{"bad duration", []string{"-raft-snap-int", "soon"}, false, "invalid value"},
 		{"unknown flag", []string{"-no-such-flag"}, false, "not defined"},

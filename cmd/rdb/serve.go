@@ -141,6 +141,7 @@ func (n *node) startCluster(dataPath string) error {
 	n.proxy = cluster.NewProxy(n.store, n.client)
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
+	hc.Reporters = statusReporters(n.mux, dataPath)
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
@@ -156,10 +157,18 @@ func (n *node) startHTTP() error {
 	return nil
 }
 
+// errNonVoterNeedsJoin is returned for a fresh -raft-non-voter node without
+// -join: it cannot bootstrap (a cluster needs a voter) and has nothing to
+// rejoin.
+var errNonVoterNeedsJoin = errors.New("a non-voting node (-raft-non-voter) without Raft state must be given -join addresses")
+
 // openStore opens the store and forms or rejoins the cluster: -join joins
 // (also with existing state, so a changed address is updated),
-// -bootstrap-expect forms a cluster with its peers, and a fresh node with
-// neither bootstraps a single-voter cluster of itself.
+// -bootstrap-expect forms a cluster with its peers, a node with Raft state
+// and no -join (voter or not: how supervisors restart a node) finds its
+// cluster from that state, and a fresh voter with neither bootstraps a
+// single-voter cluster of itself. Whether -join is needed can only be
+// decided here, once the store knows whether it has state.
 func (n *node) openStore(ctx context.Context) error {
 	cfg := n.cfg
 	if err := n.store.Open(ctx); err != nil {
@@ -178,6 +187,8 @@ func (n *node) openStore(ctx context.Context) error {
 	case has:
 		n.logger.Info("existing Raft state found, rejoining with it")
 		return nil
+	case cfg.RaftNonVoter:
+		return errNonVoterNeedsJoin
 	}
 	n.logger.Info("no existing state and no join addresses: bootstrapping a single-node cluster")
 	if err := n.store.Bootstrap(store.Server{ID: cfg.NodeID, Addr: cfg.RaftAdvAddr, Voter: true}); err != nil {
@@ -302,6 +313,19 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.NonVoter = cfg.RaftNonVoter
 	sc.Logger = logger
 	return sc
+}
+
+// statusReporters are the /status sections that come from outside package
+// http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
+// rdb loads none (-extensions-path is not implemented), reported as rqlite
+// reports a node without any.
+func statusReporters(mux *cluster.Mux, dataPath string) map[string]func() (map[string]any, error) {
+	return map[string]func() (map[string]any, error){
+		"mux": func() (map[string]any, error) { return mux.Stats(), nil },
+		"extensions": func() (map[string]any, error) {
+			return map[string]any{"dir": filepath.Join(dataPath, "extensions"), "names": []string{}}, nil
+		},
+	}
 }
 
 func httpConfig(cfg *Config) httpd.Config {

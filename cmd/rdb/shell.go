@@ -44,10 +44,17 @@ terminal or from a pipe.
   -k, --client-key FILE      client X.509 key for mutual TLS
   -t, --http-timeout DUR     HTTP timeout, e.g. 30s (default 30s)
       --bail                 stop at the first statement or command that fails
+                             and exit 1
       --line-mode            every input line is one statement, no ';' needed
                              (the default when invoked as rqlite)
   -v, --version              print the version
   -h, --help                 this text
+
+A statement or command that fails prints "Error: ..." or "ERR! ..." on
+stdout and the shell goes on; as with rqlite's shell, the exit status is
+then still 0 (for piped input too). With --bail the shell stops at the first
+failure and exits 1. In one-shot mode any failure makes the exit status 1.
+The exit status is 1 when the node cannot be reached.
 
 RQLITE_HOST=[scheme://]host[:port] sets the node when -H, -p and -s are not
 given. Interactive history is kept in ~/.rdb_history.
@@ -78,7 +85,7 @@ func newShellFlagSet(name string, f *shellFlags, stderr io.Writer) *flag.FlagSet
 	for _, n := range []string{"v", "version"} {
 		fs.BoolVar(&f.version, n, false, "display CLI version")
 	}
-	fs.BoolVar(&f.bail, "bail", false, "stop at the first statement or command that fails")
+	fs.BoolVar(&f.bail, "bail", false, "stop at the first statement or command that fails, and exit 1")
 	fs.BoolVar(&f.lineMode, "line-mode", false, "every input line is one statement (no `;` needed); the default when invoked as rqlite")
 	fs.Usage = func() { fmt.Fprintf(stderr, shellUsage, name) }
 	return fs
