@@ -73,6 +73,10 @@ type DB struct {
 	// SQLite's), and whether the schema defers foreign keys
 	// (fkDeferredUnknown until looked up).
 	wstmts     stmtCache
+
+	// rcache serves reads of one statement without classifying or
+	// preparing it again.
+	rcache readCache
 	sticky     int64
 	fkDeferred fkState
 }

@@ -133,6 +133,7 @@ func (d *DB) closeConns() error {
 		errs = append(errs, d.ro.Close())
 	}
 	d.wstmts.clear()
+	d.rcache.clear()
 	d.fkDeferred = fkDeferredUnknown
 	if d.wconn != nil {
 		errs = append(errs, d.wconn.Close())

@@ -2,8 +2,10 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Query runs req's statements on a read-only connection; a write fails
@@ -13,6 +15,9 @@ func (d *DB) Query(ctx context.Context, req *Request) ([]Result, error) {
 		return nil, err
 	}
 	defer d.swap.RUnlock()
+	if res, ok := d.queryOne(ctx, req); ok {
+		return res, nil
+	}
 	conn, err := d.ro.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read connection: %w", err)
@@ -26,6 +31,55 @@ func (d *DB) Query(ctx context.Context, req *Request) ([]Result, error) {
 		r.rollback()
 	}
 	return results, nil
+}
+
+// queryOne serves the common request, one read-only statement, through
+// the pool's cached class and prepared statement; ok is false when the
+// request needs the general path (several statements, a write, a
+// statement that might open a transaction, or one seen for the first
+// time, which the general path classifies).
+func (d *DB) queryOne(ctx context.Context, req *Request) ([]Result, bool) {
+	if len(req.Statements) != 1 || mayOpenTx(req.Statements) {
+		return nil, false
+	}
+	st := req.Statements[0]
+	cl, known := d.rcache.class(st.SQL)
+	if !known {
+		d.classifyRead(ctx, st.SQL)
+		return nil, false
+	}
+	if cl.write || cl.multi || isEmptySQL(st.SQL) {
+		return nil, false
+	}
+	ps, err := d.rcache.stmt(ctx, d.ro, st.SQL)
+	if err != nil {
+		return nil, false
+	}
+	r := &runner{req: req, maxBytes: d.cfg.MaxResultBytes}
+	start := time.Now()
+	res := r.rows(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return ps.QueryContext(ctx, bindArgs(st.Parameters)...)
+	})
+	if res.Error != "" {
+		res.Rows = true
+	}
+	if req.Timings {
+		res.Time = time.Since(start).Seconds()
+	}
+	return []Result{res}, true
+}
+
+// classifyRead classifies text on a pooled connection and remembers it
+// for queryOne; errors are left for the general path to report.
+func (d *DB) classifyRead(ctx context.Context, text string) {
+	conn, err := d.ro.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if cl, err := d.states.classify(conn, text); err == nil {
+		d.rcache.remember(text, cl)
+	}
 }
 
 // mayOpenTx reports statements that could leave a transaction open (an

@@ -227,17 +227,24 @@ func (r *runner) rowsAffected(text string, n int64) int64 {
 
 // query runs a statement and returns its rows entry.
 func (r *runner) query(ctx context.Context, st Statement, cl stmtClass) Result {
+	ps := r.prepared(ctx, st, cl)
+	res := r.rows(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		if ps != nil {
+			return ps.QueryContext(ctx, bindArgs(st.Parameters)...)
+		}
+		return r.conn.QueryContext(ctx, st.SQL, bindArgs(st.Parameters)...)
+	})
+	if res.Error == "" && cl.write && r.sticky != nil && setsChanges(st.SQL) {
+		*r.sticky = int64(len(res.Values)) // RETURNING: one row per change
+	}
+	return res
+}
+
+// rows runs open within the request's db_timeout and reads its rows.
+func (r *runner) rows(ctx context.Context, open func(context.Context) (*sql.Rows, error)) Result {
 	ctx, cancel := r.stmtCtx(ctx)
 	defer cancel()
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	if ps := r.prepared(ctx, st, cl); ps != nil {
-		rows, err = ps.QueryContext(ctx, bindArgs(st.Parameters)...)
-	} else {
-		rows, err = r.conn.QueryContext(ctx, st.SQL, bindArgs(st.Parameters)...)
-	}
+	rows, err := open(ctx)
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
 	}
@@ -247,9 +254,6 @@ func (r *runner) query(ctx context.Context, st Statement, cl stmtClass) Result {
 	}
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
-	}
-	if cl.write && r.sticky != nil && setsChanges(st.SQL) {
-		*r.sticky = int64(len(res.Values)) // RETURNING: one row per change
 	}
 	return res
 }

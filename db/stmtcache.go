@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"sync"
 )
 
 // maxCachedStmts bounds a connection's prepared statements. A workload
@@ -47,4 +48,76 @@ func (c *stmtCache) clear() {
 		_ = st.Close() // a statement of a closed connection has nothing to free
 	}
 	c.m = nil
+}
+
+// readCache is what the read pool remembers per SQL text, for requests of
+// one statement: its class (so it is not prepared just to be classified)
+// and a pool-level prepared statement, which database/sql prepares once
+// on each connection that runs it. Safe for concurrent use.
+type readCache struct {
+	mu      sync.Mutex
+	classes map[string]stmtClass
+	stmts   map[string]*sql.Stmt
+}
+
+// class returns the remembered class of query.
+func (c *readCache) class(query string) (stmtClass, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.classes[query]
+	return cl, ok
+}
+
+// remember records a class; failures are never remembered.
+func (c *readCache) remember(query string, cl stmtClass) {
+	if cl.err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.classes == nil || len(c.classes) >= maxClasses {
+		c.classes = make(map[string]stmtClass)
+	}
+	c.classes[query] = cl
+}
+
+// stmt returns the pool's prepared statement for query, preparing it on
+// first use.
+func (c *readCache) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	st, ok := c.stmts[query]
+	c.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.stmts[query]; ok {
+		_ = st.Close() // another reader prepared it first
+		return old, nil
+	}
+	if c.stmts == nil || len(c.stmts) >= maxCachedStmts {
+		c.closeStmts()
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+// clear forgets everything; the pool is closing.
+func (c *readCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeStmts()
+	c.stmts, c.classes = nil, nil
+}
+
+func (c *readCache) closeStmts() {
+	for _, st := range c.stmts {
+		_ = st.Close() // a statement in use closes when its rows do
+	}
 }
