@@ -72,11 +72,11 @@ type DB struct {
 	// sticky counter, kept here because rdb's own position writes move
 	// SQLite's), and whether the schema defers foreign keys
 	// (fkDeferredUnknown until looked up).
-	wstmts     stmtCache
+	wstmts stmtCache
 
 	// rcache serves reads of one statement without classifying or
 	// preparing it again.
-	rcache readCache
+	rcache     readCache
 	sticky     int64
 	fkDeferred fkState
 }
