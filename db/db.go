@@ -72,13 +72,13 @@ type DB struct {
 	// sticky counter, kept here because rdb's own position writes move
 	// SQLite's), and whether the schema defers foreign keys
 	// (fkDeferredUnknown until looked up).
-	wstmts stmtCache
+	wstmts     stmtCache
+	sticky     int64
+	fkDeferred fkState
 
 	// rcache serves reads of one statement without classifying or
 	// preparing it again.
-	rcache     readCache
-	sticky     int64
-	fkDeferred fkState
+	rcache readCache
 }
 
 // Open opens (creating if needed) the database at cfg.Path in WAL mode. A
