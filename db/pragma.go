@@ -3,6 +3,7 @@ package db
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // disallowedPragmaRE matches, at the start of a statement, a PRAGMA that
@@ -29,7 +30,14 @@ var disallowedStatementRE = regexp.MustCompile(`(?i)^\s*(?:attach\b|vacuum\s+(?:
 // leading comments do not hide a PRAGMA.
 func CheckRequest(req *Request) error {
 	for _, st := range req.Statements {
-		for _, p := range splitStatements(st.SQL) {
+		pieces := []string{st.SQL}
+		if strings.ContainsRune(st.SQL, ';') {
+			pieces = splitStatements(st.SQL)
+		}
+		for _, p := range pieces {
+			if !checkedKeyword(p) {
+				continue
+			}
 			sql := skipTrivia(p)
 			if disallowedPragmaRE.MatchString(sql) {
 				return ErrDisallowedPragma
@@ -59,4 +67,12 @@ func skipTrivia(s string) string {
 		i += n
 	}
 	return ""
+}
+
+// checkedKeyword reports whether statement s starts with a keyword the
+// patterns above look at (PRAGMA, ATTACH, VACUUM), so the common INSERT
+// or SELECT skips the regular expressions.
+func checkedKeyword(s string) bool {
+	w := leadingWord(s)
+	return strings.EqualFold(w, "pragma") || strings.EqualFold(w, "attach") || strings.EqualFold(w, "vacuum")
 }

@@ -153,6 +153,12 @@ func isIdentChar(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$'
 // whitespace and comments; "" if the first meaningful token is not an
 // identifier.
 func leadingKeyword(s string) string {
+	return strings.ToUpper(leadingWord(s))
+}
+
+// leadingWord is s's first identifier or keyword as written, skipping
+// whitespace and comments; "" if s starts with anything else.
+func leadingWord(s string) string {
 	for i := 0; i < len(s); {
 		kind, n := scanToken(s[i:])
 		switch kind {
@@ -160,7 +166,7 @@ func leadingKeyword(s string) string {
 			i += n
 			continue
 		case tkIdent:
-			return strings.ToUpper(s[i : i+n])
+			return s[i : i+n]
 		}
 		return ""
 	}

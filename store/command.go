@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
@@ -98,11 +99,21 @@ func encodeCommand(c *command) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(256)
 	buf.WriteByte(commandVersion)
-	if err := codec.NewEncoder(&buf, msgpackHandle).Encode(c); err != nil {
+	e := encoders.Get().(*codec.Encoder)
+	defer encoders.Put(e)
+	e.Reset(&buf)
+	if err := e.Encode(c); err != nil {
 		return nil, fmt.Errorf("encode command: %w", err)
 	}
 	return buf.Bytes(), nil
 }
+
+// encoders and decoders are reused: a msgpack encoder or decoder costs
+// several allocations to set up, and every write makes one of each.
+var (
+	encoders = sync.Pool{New: func() any { return codec.NewEncoder(nil, msgpackHandle) }}
+	decoders = sync.Pool{New: func() any { return codec.NewDecoderBytes(nil, msgpackHandle) }}
+)
 
 // decodeCommand parses a log entry written by encodeCommand.
 func decodeCommand(b []byte) (*command, error) {
@@ -113,7 +124,10 @@ func decodeCommand(b []byte) (*command, error) {
 		return nil, fmt.Errorf("version %d: %w", b[0], ErrBadCommand)
 	}
 	var c command
-	if err := codec.NewDecoderBytes(b[1:], msgpackHandle).Decode(&c); err != nil {
+	d := decoders.Get().(*codec.Decoder)
+	defer decoders.Put(d)
+	d.ResetBytes(b[1:])
+	if err := d.Decode(&c); err != nil {
 		return nil, fmt.Errorf("decode: %w: %w", ErrBadCommand, err)
 	}
 	return &c, nil

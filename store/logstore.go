@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/metadb"
 	"golang.org/x/sys/unix"
@@ -146,4 +147,21 @@ func exists(p string) (bool, error) {
 		return false, fmt.Errorf("stat %s: %w", p, err)
 	}
 	return true, nil
+}
+
+// GetLog reads the entry at index, and reports raft.ErrLogNotFound for an
+// entry raft deleted (after a snapshot) even while raft-wal still holds
+// it in its open segment: raft-wal reads the open segment without checking
+// the log's first index, and a leader that served deleted entries would
+// never send a lagging follower its snapshot, keeping truncated history
+// alive in replication.
+func (w *walStore) GetLog(index uint64, l *raft.Log) error {
+	first, err := w.WAL.FirstIndex()
+	if err != nil {
+		return err
+	}
+	if index < first {
+		return raft.ErrLogNotFound
+	}
+	return w.WAL.GetLog(index, l)
 }

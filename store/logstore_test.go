@@ -381,3 +381,27 @@ func walToBolt(t *testing.T, raftDir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLogStore_DeletedEntriesAreGone: raft-wal keeps deleted entries of
+// its open segment readable; the store must not serve them, or a leader
+// replicates truncated history instead of sending its snapshot.
+func TestLogStore_DeletedEntriesAreGone(t *testing.T) {
+	w := openTestLogStore(t, t.TempDir(), nil)
+	logs := make([]*raft.Log, 20)
+	for i := range logs {
+		logs[i] = &raft.Log{Index: uint64(i + 1), Term: 1, Type: raft.LogCommand, Data: []byte("x")}
+	}
+	if err := w.StoreLogs(logs); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DeleteRange(1, 10); err != nil {
+		t.Fatal(err)
+	}
+	var l raft.Log
+	if err := w.GetLog(5, &l); !errors.Is(err, raft.ErrLogNotFound) {
+		t.Errorf("GetLog(5) after DeleteRange(1, 10) = %v, want raft.ErrLogNotFound", err)
+	}
+	if err := w.GetLog(11, &l); err != nil || l.Index != 11 {
+		t.Errorf("GetLog(11) = %v (index %d), want entry 11", err, l.Index)
+	}
+}
