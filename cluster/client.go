@@ -23,10 +23,13 @@ type ClientConfig struct {
 	Timeout time.Duration
 }
 
-// DefaultClientConfig keeps 4 idle connections per address and bounds
-// calls without a deadline at 30 s (rqlite's -cluster-connect-timeout).
+// DefaultClientConfig keeps 64 idle connections per address (as many as
+// concurrent forwarded requests commonly need: a call holds its
+// connection until the answer, and a new dial costs more than the call)
+// and bounds calls without a deadline at 30 s (rqlite's
+// -cluster-connect-timeout).
 func DefaultClientConfig() ClientConfig {
-	return ClientConfig{MaxIdlePerAddr: 4, Timeout: 30 * time.Second}
+	return ClientConfig{MaxIdlePerAddr: 64, Timeout: 30 * time.Second}
 }
 
 // Validate reports a ClientConfig that cannot work.

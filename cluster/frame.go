@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
@@ -31,16 +32,29 @@ var msgpackHandle = func() *codec.MsgpackHandle {
 	return h
 }()
 
+// encoders and decoders are reused: setting one up costs several
+// allocations, and every forwarded request needs one of each per side.
+var (
+	encoders = sync.Pool{New: func() any { return codec.NewEncoderBytes(nil, msgpackHandle) }}
+	decoders = sync.Pool{New: func() any { return codec.NewDecoderBytes(nil, msgpackHandle) }}
+)
+
 func encodeMsg(v any) ([]byte, error) {
 	var b []byte
-	if err := codec.NewEncoderBytes(&b, msgpackHandle).Encode(v); err != nil {
+	e := encoders.Get().(*codec.Encoder)
+	defer encoders.Put(e)
+	e.ResetBytes(&b)
+	if err := e.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode %T: %w", v, err)
 	}
 	return b, nil
 }
 
 func decodeMsg(b []byte, v any) error {
-	if err := codec.NewDecoderBytes(b, msgpackHandle).Decode(v); err != nil {
+	d := decoders.Get().(*codec.Decoder)
+	defer decoders.Put(d)
+	d.ResetBytes(b)
+	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("decode %T: %w", v, err)
 	}
 	return nil

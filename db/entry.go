@@ -135,7 +135,7 @@ func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (in
 	if err != nil {
 		return 0, fmt.Errorf("apply entry %d: %w", entries[0].At.Index, err)
 	}
-	if _, err := d.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := d.execCached(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return 0, fmt.Errorf("apply entry %d: begin: %w", entries[0].At.Index, err)
 	}
 	for k, e := range entries {
@@ -153,7 +153,7 @@ func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (in
 			return 0, err
 		}
 	}
-	_, err = d.wconn.ExecContext(ctx, "COMMIT")
+	err = d.execCached(ctx, "COMMIT")
 	if err == nil {
 		return len(entries), nil
 	}
@@ -177,6 +177,17 @@ func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (in
 		done += n
 	}
 	return len(entries), nil
+}
+
+// execCached runs a statement without parameters through the write
+// connection's prepared statements.
+func (d *DB) execCached(ctx context.Context, query string) error {
+	st, err := d.wstmts.get(ctx, d.wconn, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx)
+	return err
 }
 
 // redoWithout puts the connection state back to start, commits all
@@ -422,6 +433,13 @@ func isNestedTxError(err error) bool {
 var autocommitKeywords = map[string]bool{
 	"vacuum": true, "begin": true, "commit": true, "end": true, "rollback": true,
 	"savepoint": true, "release": true, "attach": true, "detach": true, "pragma": true,
+}
+
+// NeedsAutocommit reports whether req holds a statement that cannot run
+// inside the entry's transaction (see ApplyBatch): such a request makes
+// its whole entry run in autocommit mode, so the store logs it alone.
+func NeedsAutocommit(req *Request) bool {
+	return needsAutocommit([]Item{{Req: req}})
 }
 
 // needsAutocommit reports whether any statement of items starts with one

@@ -49,8 +49,9 @@ func (s *Store) checkRequest(req *Request) error {
 	return s.db.CheckRequest(&req.Request)
 }
 
-// applyRequest logs req as one command on the leader and waits for the
-// FSM's result, at most ApplyTimeout.
+// applyRequest logs req on the leader, in an entry shared with other
+// concurrent requests (batcher), and waits for the FSM's result, at most
+// ApplyTimeout.
 func (s *Store) applyRequest(ctx context.Context, typ commandType, req *Request, mode db.Mode) (Response, error) {
 	if s.raft.State() != raft.Leader {
 		return Response{}, ErrNotLeader
@@ -62,22 +63,41 @@ func (s *Store) applyRequest(ctx context.Context, typ commandType, req *Request,
 	if err != nil {
 		return Response{}, err
 	}
-	b, err := encodeCommand(&command{Type: typ, Time: time.Now().UnixNano(), Requests: []commandRequest{cr}})
+	var (
+		rr    requestResult
+		index uint64
+	)
+	if db.NeedsAutocommit(&req.Request) {
+		// Statements that end or escape the entry's transaction run in an
+		// entry of their own, so they never change how others apply.
+		rr, index, err = s.applyAlone(ctx, typ, cr)
+	} else {
+		rr, index, err = s.batch.submit(ctx, cr, s.cfg.ApplyTimeout)
+	}
 	if err != nil {
 		return Response{}, err
 	}
+	if rr.Err != nil {
+		return Response{}, rr.Err
+	}
+	return Response{Results: rr.Results, RaftIndex: index}, nil
+}
+
+// applyAlone logs cr as an entry of its own and waits for its result.
+func (s *Store) applyAlone(ctx context.Context, typ commandType, cr commandRequest) (requestResult, uint64, error) {
+	b, err := encodeCommand(&command{Type: typ, Time: time.Now().UnixNano(), Requests: []commandRequest{cr}})
+	if err != nil {
+		return requestResult{}, 0, err
+	}
 	f := s.raft.Apply(b, s.cfg.ApplyTimeout)
 	if err := waitFuture(ctx, f, s.cfg.ApplyTimeout); err != nil {
-		return Response{}, err
+		return requestResult{}, 0, err
 	}
 	rr, ok := f.Response().([]requestResult)
 	if !ok || len(rr) != 1 {
-		return Response{}, fmt.Errorf("store: unexpected FSM response %T for entry %d", f.Response(), f.Index())
+		return requestResult{}, 0, fmt.Errorf("store: unexpected FSM response %T for entry %d", f.Response(), f.Index())
 	}
-	if rr[0].Err != nil {
-		return Response{}, rr[0].Err
-	}
-	return Response{Results: rr[0].Results, RaftIndex: f.Index()}, nil
+	return rr[0], f.Index(), nil
 }
 
 // waitFuture waits for f, at most timeout (if positive) and while ctx

@@ -56,6 +56,7 @@ type Store struct {
 	done     chan struct{}
 	wg       sync.WaitGroup
 	snapMu   sync.Mutex // serializes forced snapshots (they reload config)
+	batch    *batcher   // packs concurrent writes into shared entries
 	openOnce sync.Once
 
 	closeOnce sync.Once
@@ -76,7 +77,9 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 		cfg.RaftAddr = string(tn.LocalAddr())
 	}
 	logger := orDefault(cfg.Logger).With("component", "store", "node_id", cfg.NodeID)
-	return &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{})}, nil
+	s := &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{})}
+	s.batch = newBatcher(s)
+	return s, nil
 }
 
 // Open prepares the data directory, opens the database and the Raft log,
@@ -128,8 +131,9 @@ func (s *Store) doOpen(context.Context) (err error) {
 	if err := s.newRaft(logs, stable); err != nil {
 		return err
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.monitorWAL()
+	go s.batch.run()
 	s.open.Store(true)
 	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
 	return nil

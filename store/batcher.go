@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// maxEntryRequests bounds how many requests one log entry carries.
+const maxEntryRequests = 128
+
+// pendingRequest is a request waiting for the batcher to log it.
+type pendingRequest struct {
+	ctx  context.Context
+	cr   commandRequest
+	done chan entryResult // buffered: the batcher never blocks on it
+}
+
+// entryResult is what became of one pending request.
+type entryResult struct {
+	res   requestResult
+	index uint64
+	err   error
+}
+
+// batcher packs concurrent requests into shared log entries: one goroutine
+// takes whatever requests are waiting (never waiting for more, so a lone
+// request is logged at once) and logs them as one command. While raft's
+// leader loop is busy with the previous entries, new requests queue up and
+// the next entry carries them all, so the per-entry costs (replication,
+// the log append, decoding, the position write) are shared. Each request
+// keeps its own mode, transaction and deterministic environment inside the
+// entry (db.ApplyBatch runs requests independently).
+type batcher struct {
+	s  *Store
+	ch chan *pendingRequest
+}
+
+func newBatcher(s *Store) *batcher {
+	return &batcher{s: s, ch: make(chan *pendingRequest, maxEntryRequests)}
+}
+
+// submit queues cr and waits for its result, at most timeout and while ctx
+// lives. Once queued the request may be logged at any moment, so giving up
+// leaves its outcome unknown (ErrApplyTimeout), as for waitFuture.
+func (b *batcher) submit(ctx context.Context, cr commandRequest, timeout time.Duration) (requestResult, uint64, error) {
+	p := &pendingRequest{ctx: ctx, cr: cr, done: make(chan entryResult, 1)}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case b.ch <- p:
+	case <-t.C:
+		return requestResult{}, 0, ErrEnqueueTimeout // never queued: safe to retry
+	case <-ctx.Done():
+		return requestResult{}, 0, ctx.Err()
+	case <-b.s.done:
+		return requestResult{}, 0, ErrNotOpen
+	}
+	select {
+	case r := <-p.done:
+		return r.res, r.index, r.err
+	case <-t.C:
+		return requestResult{}, 0, ErrApplyTimeout
+	case <-ctx.Done():
+		if ctx.Err() == context.DeadlineExceeded {
+			return requestResult{}, 0, fmt.Errorf("%w: %w", ErrApplyTimeout, ctx.Err())
+		}
+		return requestResult{}, 0, fmt.Errorf("request cancelled after it was queued for the log, it may still be applied: %w", ctx.Err())
+	}
+}
+
+// run logs queued requests until the store closes; requests still queued
+// then fail with ErrNotOpen.
+func (b *batcher) run() {
+	defer b.s.wg.Done()
+	for {
+		select {
+		case p := <-b.ch:
+			b.log(b.take(p))
+		case <-b.s.done:
+			for {
+				select {
+				case p := <-b.ch:
+					p.done <- entryResult{err: ErrNotOpen}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// take returns first and whatever else is queued, up to maxEntryRequests,
+// leaving out requests whose caller is already gone.
+func (b *batcher) take(first *pendingRequest) []*pendingRequest {
+	batch := make([]*pendingRequest, 0, 8)
+	add := func(p *pendingRequest) {
+		if p.ctx.Err() != nil {
+			p.done <- entryResult{err: p.ctx.Err()} // never logged
+			return
+		}
+		batch = append(batch, p)
+	}
+	add(first)
+	for len(batch) < maxEntryRequests {
+		select {
+		case p := <-b.ch:
+			add(p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// log appends batch as one entry and hands its results out when it has
+// been applied, without holding up the next entry.
+func (b *batcher) log(batch []*pendingRequest) {
+	if len(batch) == 0 {
+		return
+	}
+	fail := func(err error) {
+		for _, p := range batch {
+			p.done <- entryResult{err: err}
+		}
+	}
+	if b.s.raft.State() != raft.Leader {
+		fail(ErrNotLeader)
+		return
+	}
+	cmd := &command{Type: cmdRequest, Time: time.Now().UnixNano(), Requests: make([]commandRequest, len(batch))}
+	for i, p := range batch {
+		cmd.Requests[i] = p.cr
+	}
+	data, err := encodeCommand(cmd)
+	if err != nil {
+		fail(err)
+		return
+	}
+	f := b.s.raft.Apply(data, b.s.cfg.ApplyTimeout)
+	go func() {
+		if err := raftError(f.Error()); err != nil {
+			fail(err)
+			return
+		}
+		rr, ok := f.Response().([]requestResult)
+		if !ok || len(rr) != len(batch) {
+			fail(fmt.Errorf("store: unexpected FSM response %T for entry %d", f.Response(), f.Index()))
+			return
+		}
+		for i, p := range batch {
+			p.done <- entryResult{res: rr[i], index: f.Index()}
+		}
+	}()
+}

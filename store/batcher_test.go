@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/rdb/rdb/db"
+)
+
+// TestBatcher_ConcurrentWritesGetTheirOwnResults: concurrent writes share
+// log entries, and each caller still gets the results of its own request
+// (its row's last_insert_id, its own statement error), with the entry's
+// index; requests that must run alone (a PRAGMA) are served too.
+func TestBatcher_ConcurrentWritesGetTheirOwnResults(t *testing.T) {
+	n := newTestStore(t, false)
+	if _, err := n.Execute(context.Background(), stmts("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)", "INSERT INTO t(v) VALUES(-1)")); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 64
+	type got struct {
+		resp Response
+		err  error
+	}
+	out := make([]got, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := &Request{Request: db.Request{Statements: []db.Statement{
+				{SQL: "INSERT INTO t(v) VALUES(?)", Parameters: []db.Parameter{{Value: int64(i)}}},
+			}}}
+			switch i % 8 {
+			case 7: // fails alone, batched with the others
+				req.Statements = append(req.Statements, db.Statement{SQL: "INSERT INTO t(v) VALUES(-1)"})
+			case 5: // runs in an entry of its own
+				req.Statements = append(req.Statements, db.Statement{SQL: "PRAGMA user_version"})
+			}
+			resp, err := n.Execute(context.Background(), req)
+			out[i] = got{resp, err}
+		}()
+	}
+	wg.Wait()
+	for i, g := range out {
+		if g.err != nil {
+			t.Fatalf("writer %d: %v", i, g.err)
+		}
+		r := g.resp.Results
+		if len(r) == 0 || r[0].Error != "" || g.resp.RaftIndex == 0 {
+			t.Fatalf("writer %d: %+v", i, g.resp)
+		}
+		v := queryValues(t, n.Store, LevelNone, fmt.Sprintf("SELECT v FROM t WHERE id = %d", r[0].LastInsertID))
+		if len(v) != 1 || v[0][0] != int64(i) {
+			t.Errorf("writer %d: last_insert_id %d holds %v, not its row", i, r[0].LastInsertID, v)
+		}
+		if i%8 == 7 && (len(r) != 2 || r[1].Error == "") {
+			t.Errorf("writer %d: the duplicate insert should fail in its slot: %+v", i, r)
+		}
+	}
+	if v := queryValues(t, n.Store, LevelNone, "SELECT COUNT(*) FROM t"); v[0][0] != int64(writers+1) {
+		t.Errorf("%v rows, want %d", v[0][0], writers+1)
+	}
+}
