@@ -6,13 +6,14 @@
 //
 // It must not know about Raft, HTTP or other nodes: it never decides where
 // a request runs, never retries, and never logs on the request path. Only
-// the store's FSM calls Apply, one entry at a time.
+// the store's FSM calls ApplyBatch, one batch of entries at a time.
 //
 // # Connections
 //
 // One long-lived write connection (held as a *sql.Conn for the life of the
-// DB, so last_insert_rowid() and changes() stay sticky across requests as
-// rqlite clients expect) and a separate read-only pool (mode=ro), so reads
+// DB, so last_insert_rowid() stays sticky across requests as rqlite
+// clients expect; rows_affected is kept sticky on rdb's side, and prepared
+// statements are cached on it) and a separate read-only pool (mode=ro), so reads
 // never wait for the writer. busy_timeout is 5000 and foreign_keys follows
 // Config.FKConstraints on both. The write connection has synchronous
 // NORMAL (consistent through power loss; the Raft log is the durable
@@ -26,11 +27,11 @@
 //
 // # Applied position
 //
-// ApplyEntry runs one Raft entry's requests and records the entry's
-// index and term in the table AppliedTable, in one SQLite transaction, so
-// the file always says which log prefix it holds (store/DESIGN.md). The
-// bookkeeping write leaves the connection's sticky counters as the user's
-// statements set them (counters.go). CheckFile, StampFile, PrepareBackup
+// ApplyBatch runs consecutive Raft entries, normally in one SQLite
+// transaction, and records each entry's index and term in the table
+// AppliedTable after it, so the file always says which log prefix it holds
+// and every entry starts from the same connection state whatever the batch
+// (store/DESIGN.md, "Batch boundaries must not matter"). CheckFile, StampFile, PrepareBackup
 // and ApplyWAL work on database files outside a DB (uploads, backups,
 // snapshots).
 //

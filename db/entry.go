@@ -42,15 +42,6 @@ type Entry struct {
 	At    Applied
 }
 
-// ApplyEntry applies one entry; see ApplyBatch.
-func (d *DB) ApplyEntry(ctx context.Context, items []Item, at Applied) ([][]Result, error) {
-	out, err := d.ApplyBatch(ctx, []Entry{{Items: items, At: at}})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
-}
-
 // ApplyBatch runs consecutive committed Raft log entries and records each
 // one's position, normally all in one SQLite transaction (group commit):
 // after a crash the file holds a prefix of the entries and the position of

@@ -105,3 +105,12 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// ApplyEntry applies one entry on its own (a batch of one).
+func (d *DB) ApplyEntry(ctx context.Context, items []Item, at Applied) ([][]Result, error) {
+	out, err := d.ApplyBatch(ctx, []Entry{{Items: items, At: at}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}

@@ -16,10 +16,10 @@ type runner struct {
 	// its wall-clock 'now').
 	before func()
 	// nested means the statements run inside the entry's transaction
-	// (DB.ApplyEntry): a Transaction request uses a savepoint instead of
+	// (DB.ApplyBatch): a Transaction request uses a savepoint instead of
 	// BEGIN…COMMIT. A failure that made SQLite roll the whole entry
 	// transaction back (ON CONFLICT ROLLBACK, an interrupt) sets lost and
-	// stops the run: ApplyEntry then reruns the entry in autocommit mode.
+	// stops the run: ApplyBatch then reruns the entry in autocommit mode.
 	nested bool
 	lost   bool
 	// maxBytes bounds one statement's rows (Config.MaxResultBytes).
@@ -97,7 +97,7 @@ func (r *runner) rollback() {
 
 // reopen checks that a nested runner is still inside the entry's
 // transaction after a failure: BEGIN fails inside a transaction, and
-// succeeds (opening one for ApplyEntry to roll back) if SQLite rolled the
+// succeeds (opening one for ApplyBatch to roll back) if SQLite rolled the
 // entry's transaction back.
 func (r *runner) reopen() {
 	if !r.nested {

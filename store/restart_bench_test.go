@@ -33,9 +33,9 @@ func blobDatabase(tb testing.TB, rows, size int) string {
 		{SQL: fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < %d)
 			INSERT INTO big(data) SELECT randomblob(%d) FROM c`, rows, size)},
 	}}
-	res, err := d.ApplyEntry(context.Background(), []db.Item{{Req: req, Mode: db.ModeExecute, Env: db.Env{Seed: 1, Now: time.Now()}}}, db.Applied{Index: 1, Term: 1})
-	if err != nil || res[0][1].Error != "" {
-		tb.Fatalf("fill: %v %+v", err, res)
+	out, err := d.ApplyBatch(context.Background(), []db.Entry{{Items: []db.Item{{Req: req, Mode: db.ModeExecute, Env: db.Env{Seed: 1, Now: time.Now()}}}, At: db.Applied{Index: 1, Term: 1}}})
+	if err != nil || out[0][0][1].Error != "" {
+		tb.Fatalf("fill: %v %+v", err, out)
 	}
 	return path
 }
