@@ -1,6 +1,7 @@
 package db
 
 import (
+	"path/filepath"
 	"bytes"
 	"context"
 	"errors"
@@ -99,7 +100,7 @@ func (d *DB) replaceFile(path string) error {
 		}
 	}
 	if err := os.Rename(path, d.cfg.Path); err == nil {
-		return nil
+		return syncParent(d.cfg.Path)
 	}
 	if err := copyFile(path, d.cfg.Path); err != nil {
 		return fmt.Errorf("restore: %w", err)
@@ -124,11 +125,32 @@ func copyFile(src, dst string) error {
 		out.Close()
 		return fmt.Errorf("copy %s to %s: %w", src, tmp, err)
 	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("copy to %s: %w", tmp, err)
+	}
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("copy to %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("copy to %s: %w", dst, err)
+	}
+	return syncParent(dst)
+}
+
+// syncParent makes a rename into path's directory durable: until the
+// directory is synced, a power loss can undo the rename while later
+// writes that depend on it survive. A variable so tests can record the
+// order of operations.
+var syncParent = func(path string) error {
+	dir := filepath.Dir(path)
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
 }

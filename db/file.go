@@ -124,7 +124,10 @@ func (d *DB) CopyWAL(dst string) error {
 	if err := copyFile(src, dst+".tmp"); err != nil {
 		return fmt.Errorf("copy WAL: %w", err)
 	}
-	return os.Rename(dst+".tmp", dst)
+	if err := os.Rename(dst+".tmp", dst); err != nil {
+		return fmt.Errorf("copy WAL: %w", err)
+	}
+	return syncParent(dst)
 }
 
 // ApplyWAL checkpoints the WAL file walPath into the SQLite database file

@@ -14,8 +14,7 @@ import (
 // crash at any step (DESIGN.md, "Crash safety"): partial and garbage
 // directories go, an interrupted base install is completed, snapshots
 // that cannot be read are set aside (with a warning) together with those
-// that build on them, and the oldest incremental snapshot is folded into
-// the base again in case a crash cut its fold short. It never fails for
+// that build on them, and a fold that a crash cut short is completed. It never fails for
 // a snapshot it cannot read: the store decides whether the database still
 // needs one.
 func (s *Store) recover() error {
@@ -127,25 +126,40 @@ func (s *Store) dropBase(wals []string, why error) error {
 	return nil
 }
 
-// refold folds the oldest incremental snapshot into the base again. A
-// crash during a fold can leave the base's file half checkpointed; its
-// meta moves only after the fold, so that WAL is still the oldest one,
-// and folding it again completes the base (page images, in order:
-// repeating a complete fold changes nothing).
+// refold completes a fold that a crash cut short: when the fold marker
+// names the oldest incremental snapshot, that snapshot is folded into the
+// base again (its meta moves only after the fold, so it is still the
+// oldest). Without a marker no fold was under way and nothing is read:
+// opening costs no checkpoint.
 func (s *Store) refold() error {
+	marker := filepath.Join(s.dir, foldingFile)
+	// A marker still being written: its fold had not started.
+	if err := s.fs.Remove(marker + ".tmp"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("drop fold marker: %w", err)
+	}
+	b, err := os.ReadFile(marker)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read fold marker: %w", err)
+	}
 	metas, err := s.chain()
 	if err != nil {
 		return err
 	}
-	if len(metas) < 2 {
+	if len(metas) >= 2 && walPrefix+metas[1].Raft.ID == string(b) {
+		if s.applyWAL == nil {
+			return errors.New("snapshot: an interrupted fold needs ApplyWAL")
+		}
+		s.logger.Warn("completing a snapshot fold interrupted by a crash", "snapshot", metas[1].Raft.ID)
+		if err := s.foldIntoBase(metas[1]); err != nil {
+			return fmt.Errorf("fold %s into the base: %w", metas[1].Raft.ID, err)
+		}
 		return nil
 	}
-	if s.applyWAL == nil {
-		s.logger.Warn("incremental snapshots present but no ApplyWAL configured")
-		return nil
-	}
-	if err := s.foldIntoBase(metas[1]); err != nil {
-		return fmt.Errorf("fold %s into the base: %w", metas[1].Raft.ID, err)
+	if err := s.fs.Remove(marker); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("drop fold marker: %w", err)
 	}
 	return nil
 }

@@ -79,6 +79,9 @@ const (
 	gcPrefix   = "gc-"
 	metaFile   = "meta.json"
 	dataFile   = "data"
+	// foldingFile names the incremental snapshot being folded into the
+	// base, while a fold is under way.
+	foldingFile = "folding"
 )
 
 // storedMeta is meta.json: raft's view and the FSM's.
@@ -364,13 +367,19 @@ func (s *Store) reapLocked(keep int) (int, error) {
 }
 
 // foldIntoBase folds m, the oldest incremental snapshot above the base,
-// into the base: a checkpoint into base/data in place (crash-safe, and
-// repeated by NewStore in case a crash cut it short), then the base's
-// meta moves forward (atomic and durable), then the WAL is discarded. A
-// crash after the meta moved leaves a WAL the base already holds, which
-// chain ignores and NewStore discards.
+// into the base: it records that the fold started (the marker file
+// foldingFile names m), checkpoints m into base/data in place, moves the
+// base's meta forward (atomic and durable), discards the WAL and drops the
+// marker. A crash during the checkpoint can leave the base's file half
+// written; NewStore then finds the marker and folds m again (page images,
+// in order: repeating a complete fold changes nothing). A crash after the
+// meta moved leaves a WAL the base already holds, which chain ignores and
+// NewStore discards.
 func (s *Store) foldIntoBase(m storedMeta) error {
 	name := walPrefix + m.Raft.ID
+	if err := s.markFolding(name); err != nil {
+		return err
+	}
 	base := filepath.Join(s.dir, baseDir)
 	if err := s.fold(filepath.Join(base, dataFile), filepath.Join(s.dir, name, dataFile)); err != nil {
 		return err
@@ -378,7 +387,33 @@ func (s *Store) foldIntoBase(m storedMeta) error {
 	if err := s.writeStoredMeta(base, m); err != nil {
 		return err
 	}
-	return s.discard(name)
+	if err := s.discard(name); err != nil {
+		return err
+	}
+	// A marker that outlives a crash only makes NewStore look for a WAL
+	// that is gone.
+	if err := s.fs.Remove(filepath.Join(s.dir, foldingFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("drop fold marker: %w", err)
+	}
+	return nil
+}
+
+// markFolding durably records that the incremental snapshot name is being
+// folded into the base.
+func (s *Store) markFolding(name string) error {
+	tmp := filepath.Join(s.dir, foldingFile+".tmp")
+	f, err := s.fs.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("fold marker: %w", err)
+	}
+	if _, err := f.WriteString(name); err != nil {
+		f.Close()
+		return fmt.Errorf("fold marker: %w", err)
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("fold marker: %w", err)
+	}
+	return s.rename(tmp, filepath.Join(s.dir, foldingFile))
 }
 
 // installBase makes base.new (complete and durable) the base, dropping

@@ -211,6 +211,11 @@ func (s *Store) recoverPeers(raftDir string, logs raft.LogStore, stable raft.Sta
 	if err := os.Rename(p, p+".recovered"); err != nil {
 		return fmt.Errorf("move %s aside: %w", p, err)
 	}
+	// Once applied, peers.json must stay applied: a rename undone by a
+	// power loss would force the old configuration again at the next start.
+	if err := syncDir(raftDir); err != nil {
+		return err
+	}
 	return nil
 }
 
