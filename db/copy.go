@@ -1,7 +1,6 @@
 package db
 
 import (
-	"path/filepath"
 	"bytes"
 	"context"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // sqliteHeader starts every SQLite database file.
