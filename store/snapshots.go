@@ -20,20 +20,7 @@ func (s *Store) Snapshot(trailingLogs uint64) error {
 	if !s.snapshotDue() {
 		return ErrNothingNewToSnapshot
 	}
-	if trailingLogs > 0 {
-		rc := s.raft.ReloadableConfig()
-		rc.TrailingLogs = trailingLogs
-		if err := s.raft.ReloadConfig(rc); err != nil {
-			return fmt.Errorf("set trailing logs %d: %w", trailingLogs, err)
-		}
-		defer func() {
-			rc.TrailingLogs = s.cfg.TrailingLogs
-			if err := s.raft.ReloadConfig(rc); err != nil {
-				s.logger.Error("restore trailing logs", "error", err)
-			}
-		}()
-	}
-	if err := raftError(s.raft.Snapshot().Error()); err != nil {
+	if err := s.snapshotKeeping(trailingLogs); err != nil {
 		if errors.Is(err, ErrNothingNewToSnapshot) {
 			return err
 		}
@@ -77,14 +64,61 @@ func (s *Store) snapshotIfWALLarge() {
 	if !s.snapshotDue() {
 		return
 	}
-	err = s.raft.Snapshot().Error()
+	err = s.snapshotKeeping(s.trailingWithin(s.cfg.SnapshotWALSize))
 	switch {
 	case err == nil:
 		counters().Add(numWALSnapshots, 1)
-	case errors.Is(err, raft.ErrNothingNewToSnapshot):
+	case errors.Is(err, ErrNothingNewToSnapshot):
 	default:
 		s.logger.Warn("snapshot for WAL size", "wal_bytes", size, "error", err)
 	}
+}
+
+// snapshotKeeping snapshots, keeping trailingLogs entries in the log
+// after it instead of the configured number if it is positive and fewer.
+// The caller holds snapMu.
+func (s *Store) snapshotKeeping(trailingLogs uint64) error {
+	if trailingLogs > 0 && trailingLogs != s.cfg.TrailingLogs {
+		rc := s.raft.ReloadableConfig()
+		rc.TrailingLogs = trailingLogs
+		if err := s.raft.ReloadConfig(rc); err != nil {
+			return fmt.Errorf("set trailing logs %d: %w", trailingLogs, err)
+		}
+		defer func() {
+			rc.TrailingLogs = s.cfg.TrailingLogs
+			if err := s.raft.ReloadConfig(rc); err != nil {
+				s.logger.Error("restore trailing logs", "error", err)
+			}
+		}()
+	}
+	return raftError(s.raft.Snapshot().Error())
+}
+
+// trailingWithin is how many of the newest log entries (at most the
+// configured trailing logs, at least 1) hold no more than budget bytes of
+// commands. A snapshot taken because the WAL grew past its bound follows
+// writes of many megabytes; keeping them all in the log would make a
+// lagging or new node replay every statement (holding the entries in
+// memory as it goes) where installing the snapshot streams a file, so
+// only the newest budget's worth is kept.
+func (s *Store) trailingWithin(budget uint64) uint64 {
+	first, err1 := s.logs.FirstIndex()
+	last, err2 := s.logs.LastIndex()
+	if err1 != nil || err2 != nil || last == 0 {
+		return s.cfg.TrailingLogs
+	}
+	var n, total uint64
+	var l raft.Log
+	for i := last; i >= first && i > 0 && n < s.cfg.TrailingLogs; i-- {
+		if err := s.logs.GetLog(i, &l); err != nil {
+			break
+		}
+		if total += uint64(len(l.Data)); total > budget {
+			break
+		}
+		n++
+	}
+	return max(n, 1)
 }
 
 // snapshotDue reports whether the FSM has applied anything since the
