@@ -63,3 +63,38 @@ func TestBatcher_ConcurrentWritesGetTheirOwnResults(t *testing.T) {
 		t.Errorf("%v rows, want %d", v[0][0], writers+1)
 	}
 }
+
+// TestStore_StrongReadsRunOnlyOnTheLeader: a strong read is a log entry,
+// but only the leader that logged it runs its statements; followers skip
+// it (it cannot change the database) and still reach the same position.
+func TestStore_StrongReadsRunOnlyOnTheLeader(t *testing.T) {
+	nodes := newTestCluster(t, 3, true, nil)
+	leader := waitLeader(t, nodes)
+	mustExecute(t, leader.Store, "INSERT INTO t VALUES(1)")
+	const reads = 5
+	for range reads {
+		req := stmts("SELECT COUNT(*) FROM t")
+		req.Level = LevelStrong
+		if _, err := leader.Query(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := leader.raft.LastIndex()
+	for _, n := range followers(nodes, leader) {
+		waitFor(t, waitTimeout, "the follower to apply every entry", func() bool {
+			st, _ := n.proc.applied()
+			return st.Index >= last
+		})
+		n.fake.mu.Lock()
+		got := n.fake.reads
+		n.fake.mu.Unlock()
+		if got != 0 {
+			t.Errorf("follower %s ran %d strong-read statements, want 0", n.cfg.NodeID, got)
+		}
+	}
+	leader.fake.mu.Lock()
+	defer leader.fake.mu.Unlock()
+	if leader.fake.reads != reads {
+		t.Errorf("leader ran %d strong-read statements, want %d", leader.fake.reads, reads)
+	}
+}

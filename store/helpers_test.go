@@ -213,6 +213,7 @@ type fakeDB struct {
 	restores    int
 	closed      bool
 	at          db.Applied
+	reads       int // statements run in db.ModeQuery (strong reads)
 }
 
 // fakeFile is what the fake's CopyTo writes and Restore reads.
@@ -242,6 +243,9 @@ func (f *fakeDB) Apply(_ context.Context, req *db.Request, mode db.Mode, env db.
 	f.envs = append(f.envs, env)
 	out := make([]db.Result, len(req.Statements))
 	for i, s := range req.Statements {
+		if mode == db.ModeQuery {
+			f.reads++
+		}
 		switch {
 		case isRead(s.SQL) && mode != db.ModeExecute:
 			out[i] = f.countLocked()

@@ -57,6 +57,10 @@ type processor struct {
 	// hasBase reports whether the snapshot store can take an incremental
 	// snapshot.
 	hasBase func() bool
+	// node is this node's raft, once started: a strong read only matters
+	// where a client waits for its answer, on the leader that logged it,
+	// and other nodes skip it (it cannot change the database).
+	node atomic.Pointer[raft.Raft]
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
@@ -101,7 +105,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 		p.abandonStale(cmd.Time)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
-			b.add(i, l, commandItems(l.Index, cmd), true)
+			b.add(i, l, p.skipReadsElsewhere(commandItems(l.Index, cmd)), true)
 		case cmdLoad:
 			b.flush(resp)
 			resp[i] = p.applyLoad(l, cmd.Load)
@@ -136,6 +140,23 @@ func commandItems(index uint64, cmd *command) []db.Item {
 	for i := range cmd.Requests {
 		cr := &cmd.Requests[i]
 		items[i] = db.Item{Req: cr.dbRequest(), Mode: cr.Mode, Env: db.Env{Seed: requestSeed(index, i), Now: now}}
+	}
+	return items
+}
+
+// skipReadsElsewhere empties the strong reads (db.ModeQuery requests) of
+// an entry on a node that does not lead: nobody waits for their rows
+// there, and a read-only request leaves the database and the connection
+// state as they were (ModeQuery refuses writes), so skipping it changes
+// nothing any later entry can see.
+func (p *processor) skipReadsElsewhere(items []db.Item) []db.Item {
+	if r := p.node.Load(); r == nil || r.State() == raft.Leader {
+		return items
+	}
+	for i := range items {
+		if items[i].Mode == db.ModeQuery {
+			items[i].Req = &db.Request{}
+		}
 	}
 	return items
 }

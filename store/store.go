@@ -229,6 +229,7 @@ func (s *Store) newRaft(logs raft.LogStore, stable raft.StableStore) error {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	s.raft = r
+	s.proc.node.Store(r)
 	return nil
 }
 
