@@ -8,8 +8,14 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// maxEntryRequests bounds how many requests one log entry carries.
-const maxEntryRequests = 128
+// maxEntryRequests and maxEntryBytes bound what one log entry carries: a
+// request is added while the entry holds fewer requests and fewer bytes
+// of SQL and parameters (so big requests do not make entries of hundreds
+// of megabytes, held whole in memory by every node).
+const (
+	maxEntryRequests = 128
+	maxEntryBytes    = 1 << 20
+)
 
 // pendingRequest is a request waiting for the batcher to log it.
 type pendingRequest struct {
@@ -104,10 +110,15 @@ func (b *batcher) take(first *pendingRequest) []*pendingRequest {
 		batch = append(batch, p)
 	}
 	add(first)
-	for len(batch) < maxEntryRequests {
+	size := 0
+	for _, p := range batch {
+		size += p.cr.size()
+	}
+	for len(batch) < maxEntryRequests && size < maxEntryBytes {
 		select {
 		case p := <-b.ch:
 			add(p)
+			size += p.cr.size()
 		default:
 			return batch
 		}

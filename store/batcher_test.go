@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -96,5 +97,41 @@ func TestStore_StrongReadsRunOnlyOnTheLeader(t *testing.T) {
 	defer leader.fake.mu.Unlock()
 	if leader.fake.reads != reads {
 		t.Errorf("leader ran %d strong-read statements, want %d", leader.fake.reads, reads)
+	}
+}
+
+// TestBatcher_EntryBounds: one entry takes the requests that wait, up to
+// maxEntryRequests and about maxEntryBytes, and leaves the rest queued.
+func TestBatcher_EntryBounds(t *testing.T) {
+	pending := func(sqlBytes int) *pendingRequest {
+		sql := strings.Repeat(" ", sqlBytes) + "SELECT 1"
+		return &pendingRequest{ctx: context.Background(), cr: commandRequest{Statements: []commandStatement{{SQL: sql}}},
+			done: make(chan entryResult, 1)}
+	}
+	tests := []struct {
+		name      string
+		queued    int
+		sqlBytes  int
+		wantTaken int
+	}{
+		{"small requests fill the count", maxEntryRequests + 10, 10, maxEntryRequests},
+		{"big requests fill the bytes", 5, maxEntryBytes / 2, 2},
+		{"one huge request goes alone", 3, 2 * maxEntryBytes, 1},
+		{"a lone request", 1, 10, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &batcher{ch: make(chan *pendingRequest, tt.queued)}
+			for range tt.queued - 1 {
+				b.ch <- pending(tt.sqlBytes)
+			}
+			got := b.take(pending(tt.sqlBytes))
+			if len(got) != tt.wantTaken {
+				t.Errorf("took %d requests, want %d", len(got), tt.wantTaken)
+			}
+			if left := len(b.ch); left != tt.queued-tt.wantTaken {
+				t.Errorf("%d left queued, want %d", left, tt.queued-tt.wantTaken)
+			}
+		})
 	}
 }

@@ -105,7 +105,13 @@ func encodeCommand(c *command) ([]byte, error) {
 	if err := e.Encode(c); err != nil {
 		return nil, fmt.Errorf("encode command: %w", err)
 	}
-	return buf.Bytes(), nil
+	out := buf.Bytes()
+	if cap(out)-len(out) > len(out)/8 {
+		// The entry lives on in raft's log cache: do not keep the
+		// buffer's growth slack (up to half of it) with it.
+		out = bytes.Clone(out)
+	}
+	return out, nil
 }
 
 // encoders and decoders are reused: a msgpack encoder or decoder costs
@@ -184,6 +190,20 @@ func newCommandParam(p db.Parameter) (commandParam, error) {
 		return commandParam{}, fmt.Errorf("%T: %w", p.Value, db.ErrUnsupportedType)
 	}
 	return cp, nil
+}
+
+// size estimates cr's encoded size: its SQL and parameter bytes.
+func (cr *commandRequest) size() int {
+	n := 0
+	for i := range cr.Statements {
+		st := &cr.Statements[i]
+		n += len(st.SQL) + 4
+		for j := range st.Params {
+			p := &st.Params[j]
+			n += len(p.Name) + len(p.Text) + len(p.Blob) + 12
+		}
+	}
+	return n
 }
 
 // dbRequest converts cr back for db.Apply.
