@@ -61,6 +61,9 @@ type processor struct {
 	// where a client waits for its answer, on the leader that logged it,
 	// and other nodes skip it (it cannot change the database).
 	node atomic.Pointer[raft.Raft]
+	// onApplied is told how many bytes of commands were just applied
+	// (FSM goroutine only); nil for none.
+	onApplied func(bytes int)
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
@@ -121,6 +124,13 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 		b.term = p.termAfter(b.term, l)
 	}
 	b.flush(resp)
+	if p.onApplied != nil {
+		n := 0
+		for _, l := range logs {
+			n += len(l.Data)
+		}
+		p.onApplied(n)
+	}
 	return resp
 }
 

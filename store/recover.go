@@ -36,6 +36,7 @@ func (s *Store) openDB() error {
 	}
 	s.db = d
 	s.proc = newProcessor(d, s.cfg.Dir, s.logger)
+	s.proc.onApplied = s.noteApplied
 	return nil
 }
 

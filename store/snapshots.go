@@ -45,8 +45,30 @@ func (s *Store) monitorWAL() {
 		case <-s.done:
 			return
 		case <-t.C:
-			s.snapshotIfWALLarge()
+		case <-s.walNudge:
 		}
+		s.snapshotIfWALLarge()
+	}
+}
+
+// noteApplied counts command bytes applied (FSM goroutine) and, once a
+// quarter of SnapshotWALSize has been applied since the last nudge, asks
+// monitorWAL to check the WAL now rather than at its next tick: a burst
+// of large writes then snapshots (and compacts the log, trailingWithin)
+// within moments, not up to SnapshotInterval later, so a node that joins
+// right after it installs the snapshot instead of replaying the burst.
+func (s *Store) noteApplied(bytes int) {
+	if s.cfg.SnapshotWALSize == 0 {
+		return
+	}
+	s.appliedSinceNudge += uint64(bytes)
+	if s.appliedSinceNudge < s.cfg.SnapshotWALSize/4 {
+		return
+	}
+	s.appliedSinceNudge = 0
+	select {
+	case s.walNudge <- struct{}{}:
+	default: // a check is already pending
 	}
 }
 

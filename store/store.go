@@ -52,17 +52,21 @@ type Store struct {
 	synced    atomic.Bool
 
 	// Set by Open, read-only afterwards.
-	raft     *raft.Raft
-	db       database
-	proc     *processor
-	snaps    *snapshot.Store
-	logs     raft.LogStore // the cached log, for read-index scans
-	closers  []io.Closer   // raft log/stable stores, closed last
-	done     chan struct{}
-	wg       sync.WaitGroup
-	snapMu   sync.Mutex // serializes forced snapshots (they reload config)
-	batch    *batcher   // packs concurrent writes into shared entries
-	openOnce sync.Once
+	raft    *raft.Raft
+	db      database
+	proc    *processor
+	snaps   *snapshot.Store
+	logs    raft.LogStore // the cached log, for read-index scans
+	closers []io.Closer   // raft log/stable stores, closed last
+	done    chan struct{}
+	wg      sync.WaitGroup
+	snapMu  sync.Mutex // serializes forced snapshots (they reload config)
+	batch   *batcher   // packs concurrent writes into shared entries
+	// walNudge asks monitorWAL for an early check; appliedSinceNudge is
+	// the FSM goroutine's count of bytes since the last nudge.
+	walNudge          chan struct{}
+	appliedSinceNudge uint64
+	openOnce          sync.Once
 
 	closeOnce sync.Once
 	closeErr  error
@@ -82,7 +86,7 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 		cfg.RaftAddr = string(tn.LocalAddr())
 	}
 	logger := orDefault(cfg.Logger).With("component", "store", "node_id", cfg.NodeID)
-	s := &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{})}
+	s := &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{}), walNudge: make(chan struct{}, 1)}
 	s.batch = newBatcher(s)
 	return s, nil
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"expvar"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rdb/rdb/db"
 )
@@ -42,4 +44,28 @@ func TestStore_TrailingWithin(t *testing.T) {
 			t.Errorf("trailingWithin(%d) = %d, want %d", tt.budget, got, want)
 		}
 	}
+}
+
+// TestStore_WALSnapshotFollowsABurst: a burst of writes larger than
+// SnapshotWALSize is snapshotted right after it is applied, not at the
+// next SnapshotInterval tick (an hour here).
+func TestStore_WALSnapshotFollowsABurst(t *testing.T) {
+	n := newTestCluster(t, 1, false, func(c *Config) {
+		c.SnapshotInterval = time.Hour
+		c.SnapshotWALSize = 64 << 10
+	})[0]
+	before := counters().Get(numWALSnapshots).(*expvar.Int).Value()
+	mustExecute(t, n.Store, "CREATE TABLE t (s TEXT)")
+	payload := strings.Repeat("y", 20<<10)
+	for range 10 {
+		req := &Request{Request: db.Request{Statements: []db.Statement{
+			{SQL: "INSERT INTO t VALUES(?)", Parameters: []db.Parameter{{Value: payload}}},
+		}}}
+		if _, err := n.Execute(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, waitTimeout, "a snapshot for WAL size", func() bool {
+		return counters().Get(numWALSnapshots).(*expvar.Int).Value() > before
+	})
 }
