@@ -1,12 +1,9 @@
 package httpd
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strings"
@@ -20,14 +17,9 @@ import (
 // them anyway, so an accepted body may yield no statements; only a
 // literal [] is ErrNoStatements.
 func parseStatements(b []byte) ([]db.Statement, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, ErrInvalidJSON
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, ErrInvalidJSON // trailing data after the array
+	v, err := decodeJSON(b)
+	if err != nil {
+		return nil, ErrInvalidJSON // malformed, or trailing data after the array
 	}
 	elems, ok := v.([]any)
 	if !ok {
