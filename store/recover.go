@@ -35,7 +35,7 @@ func (s *Store) openDB() error {
 		}
 	}
 	s.db = d
-	s.proc = newProcessor(d, s.cfg.Dir, s.logger)
+	s.proc = newProcessor(d, s.cfg.Dir, s.logger, s.cfg.Fatal)
 	return nil
 }
 
