@@ -16,8 +16,9 @@ const leaderPoll = 10 * time.Millisecond
 func (s *Store) IsOpen() bool { return s.open.Load() }
 
 // Ready reports whether the store is open, knows a leader, and has
-// replayed into the database the commands its log held at Open (the
-// database is rebuilt at every start).
+// applied every command its log held at Open (the database file keeps
+// its applied index across restarts, so only the entries it lacks are
+// replayed; see startsync.go).
 func (s *Store) Ready() bool {
 	if !s.IsOpen() || s.LeaderAddr() == "" {
 		return false

@@ -1,5 +1,9 @@
 package store
 
+// Start-up sync: before raft starts, the database file left by the last
+// run is kept, restored from the newest snapshot, or rebuilt, so that
+// raft's replay of the log brings it up to date (DESIGN.md).
+
 import (
 	"context"
 	"errors"
