@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// leaderPoll is how often WaitForLeader looks for a leader.
+// leaderPoll is how often a wait for a leader looks for one.
 const leaderPoll = 10 * time.Millisecond
 
 // IsOpen reports whether Open has completed and Close has not started.
@@ -99,23 +99,6 @@ func (s *Store) otherVoters() int {
 		}
 	}
 	return n
-}
-
-// WaitForLeader blocks until a leader is known and returns its Raft
-// address, or returns ctx's error.
-func (s *Store) WaitForLeader(ctx context.Context) (string, error) {
-	t := time.NewTicker(leaderPoll)
-	defer t.Stop()
-	for {
-		if addr := s.LeaderAddr(); addr != "" {
-			return addr, nil
-		}
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return "", fmt.Errorf("wait for leader: %w", ctx.Err())
-		}
-	}
 }
 
 // WaitForSync blocks until the database reflects the commit index this
