@@ -45,13 +45,6 @@ var (
 	errBodyTooShort = errors.New("body too short")
 )
 
-// Permissions of the backup endpoints (API.md §6).
-const (
-	permBackup   perm = "backup"
-	permLoad     perm = "load"
-	permSnapshot perm = "snapshot"
-)
-
 // sqliteMagic starts every SQLite database file (API.md §4).
 const sqliteMagic = "SQLite format"
 
