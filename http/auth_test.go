@@ -8,38 +8,19 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/rdb/rdb/cluster"
 	"github.com/rdb/rdb/internal/auth"
 	"github.com/rdb/rdb/store"
 )
 
-// testAuthFile grants /readyz to everyone and one area each to the other
-// users; "bob" has a bcrypt-hashed password.
-func testAuthFile(t *testing.T) string {
-	t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte("bobpw"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatalf("bcrypt: %v", err)
-	}
-	return `[
-	{"username": "*", "perms": ["ready"]},
-	{"username": "admin", "password": "old", "perms": ["query"]},
-	{"username": "admin", "password": "adminpw", "perms": ["all"]},
-	{"username": "reader", "password": "readerpw", "perms": ["query"]},
-	{"username": "writer", "password": "writerpw", "perms": ["execute"]},
-	{"username": "ops", "password": "opspw", "perms": ["status", "leader-ops", "remove"]},
-	{"username": "replica", "password": "replicapw", "perms": ["join-read-replica"]},
-	{"username": "bob", "password": "` + string(hash) + `", "perms": ["query", "execute"]}
-]`
-}
-
+// testCredentials loads internal/auth/testdata/auth.json: /readyz for
+// everyone and one area each for the other users; "bob" has a
+// bcrypt-hashed password ("bobpw").
 func testCredentials(t *testing.T) *auth.CredentialStore {
 	t.Helper()
-	cs, err := auth.ParseCredentials(strings.NewReader(testAuthFile(t)))
+	cs, err := auth.LoadCredentials("../internal/auth/testdata/auth.json")
 	if err != nil {
-		t.Fatalf("ParseCredentials: %v", err)
+		t.Fatalf("LoadCredentials: %v", err)
 	}
 	return cs
 }

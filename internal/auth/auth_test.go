@@ -5,35 +5,16 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
-// testAuthFile grants /readyz to everyone and one area each to the other
-// users; "bob" has a bcrypt-hashed password.
-func testAuthFile(t *testing.T) string {
-	t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte("bobpw"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatalf("bcrypt: %v", err)
-	}
-	return `[
-	{"username": "*", "perms": ["ready"]},
-	{"username": "admin", "password": "old", "perms": ["query"]},
-	{"username": "admin", "password": "adminpw", "perms": ["all"]},
-	{"username": "reader", "password": "readerpw", "perms": ["query"]},
-	{"username": "writer", "password": "writerpw", "perms": ["execute"]},
-	{"username": "ops", "password": "opspw", "perms": ["status", "leader-ops", "remove"]},
-	{"username": "replica", "password": "replicapw", "perms": ["join-read-replica"]},
-	{"username": "bob", "password": "` + string(hash) + `", "perms": ["query", "execute"]}
-]`
-}
-
+// testCredentials loads internal/auth/testdata/auth.json: /readyz for
+// everyone and one area each for the other users; "bob" has a
+// bcrypt-hashed password ("bobpw").
 func testCredentials(t *testing.T) *CredentialStore {
 	t.Helper()
-	cs, err := ParseCredentials(strings.NewReader(testAuthFile(t)))
+	cs, err := LoadCredentials("testdata/auth.json")
 	if err != nil {
-		t.Fatalf("ParseCredentials: %v", err)
+		t.Fatalf("LoadCredentials: %v", err)
 	}
 	return cs
 }
