@@ -4,25 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rdb/rdb/internal/auth"
 	"github.com/rdb/rdb/store"
 )
-
-// Permissions the RPC handler checks (API.md §6).
-const (
-	permExecute      = "execute"
-	permQuery        = "query"
-	permJoin         = "join"
-	permJoinReadOnly = "join-read-only"
-	permRemove       = "remove"
-	permLeaderOps    = "leader-ops"
-)
-
-// Authorizer decides whether a caller holds a permission (API.md §6); an
-// empty username means the call carried no credentials. cmd/rdb passes
-// the -auth credential store, the same one the HTTP layer checks.
-type Authorizer interface {
-	Authorized(username, password, perm string) bool
-}
 
 // authorize fails with ErrUnauthorized unless the call's credentials
 // hold every perm. Without an Authorizer everything is allowed.
@@ -46,9 +30,9 @@ func (s *Service) authorize(ctx context.Context, op string, perms ...string) err
 // non-voter to join (API.md §6, MUST-COPY).
 func joinPerm(voter bool) string {
 	if voter {
-		return permJoin
+		return auth.PermJoin
 	}
-	return permJoinReadOnly
+	return auth.PermJoinReadOnly
 }
 
 // authHandler checks permissions, then hands the call to the Service's
@@ -63,42 +47,42 @@ func (h authHandler) Join(ctx context.Context, req JoinRequest) (string, error) 
 }
 
 func (h authHandler) Notify(ctx context.Context, req NotifyRequest) error {
-	if err := h.s.authorize(ctx, "notify", permJoin); err != nil {
+	if err := h.s.authorize(ctx, "notify", auth.PermJoin); err != nil {
 		return err
 	}
 	return h.handler.Notify(ctx, req)
 }
 
 func (h authHandler) Remove(ctx context.Context, id string) error {
-	if err := h.s.authorize(ctx, "remove", permRemove); err != nil {
+	if err := h.s.authorize(ctx, "remove", auth.PermRemove); err != nil {
 		return err
 	}
 	return h.handler.Remove(ctx, id)
 }
 
 func (h authHandler) Stepdown(ctx context.Context, req StepdownRequest) error {
-	if err := h.s.authorize(ctx, "stepdown", permLeaderOps); err != nil {
+	if err := h.s.authorize(ctx, "stepdown", auth.PermLeaderOps); err != nil {
 		return err
 	}
 	return h.handler.Stepdown(ctx, req)
 }
 
 func (h authHandler) Execute(ctx context.Context, req *store.Request) (store.Response, error) {
-	if err := h.s.authorize(ctx, "execute", permExecute); err != nil {
+	if err := h.s.authorize(ctx, "execute", auth.PermExecute); err != nil {
 		return store.Response{}, err
 	}
 	return h.handler.Execute(ctx, req)
 }
 
 func (h authHandler) Query(ctx context.Context, req *store.Request) (store.Response, error) {
-	if err := h.s.authorize(ctx, "query", permQuery); err != nil {
+	if err := h.s.authorize(ctx, "query", auth.PermQuery); err != nil {
 		return store.Response{}, err
 	}
 	return h.handler.Query(ctx, req)
 }
 
 func (h authHandler) Request(ctx context.Context, req *store.Request) (store.Response, error) {
-	if err := h.s.authorize(ctx, "request", permQuery, permExecute); err != nil {
+	if err := h.s.authorize(ctx, "request", auth.PermQuery, auth.PermExecute); err != nil {
 		return store.Response{}, err
 	}
 	return h.handler.Request(ctx, req)

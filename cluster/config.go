@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rdb/rdb/internal/auth"
 )
 
 // Config describes this node to the cluster layer.
@@ -28,7 +30,7 @@ type Config struct {
 	LeaderCacheTTL time.Duration
 	// Auth, when set, checks the credentials every RPC carries (-auth);
 	// nil allows everything.
-	Auth Authorizer
+	Auth auth.Authorizer
 }
 
 // DefaultConfig returns a Config with a 5 s probe timeout and a 2 s

@@ -24,4 +24,13 @@
 // flags or environment (cmd/rdb fills the Configs), and never forwards a
 // call that was itself forwarded: it is served where it lands, so requests
 // cannot bounce between nodes that disagree about the leader.
+//
+// Backups and loads (/db/backup, /db/load) are not forwarded here: http
+// proxies them to the leader's HTTP API, streamed both ways. The RPC
+// channel carries one msgpack message per call, at most MaxFrameSize
+// (64 MiB), while a backup is as large as the database and a load may be
+// up to store.MaxLoadSize (64 GiB); carrying them here would need either
+// the whole file in memory or a second, streaming protocol on the Raft
+// port. The HTTP proxy sends the caller's Authorization header, so the
+// leader checks the same credentials as for a forwarded RPC.
 package cluster

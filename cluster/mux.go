@@ -29,7 +29,8 @@ type MuxConfig struct {
 	HeaderTimeout time.Duration
 	// TLS, when set, wraps every accepted connection in a TLS server before
 	// the header is read. DialTLS, when set, wraps every outgoing Raft
-	// connection of RaftLayer. Both are nil until node-to-node TLS lands.
+	// connection of RaftLayer. Both come from TLSConfig.Build and are nil
+	// without node-to-node TLS.
 	TLS     *tls.Config
 	DialTLS *tls.Config
 }

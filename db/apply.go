@@ -2,10 +2,11 @@ package db
 
 import "context"
 
-// Apply runs req on the write connection in the given mode. It is called
-// only by the FSM, one entry at a time, with the entry's Env; statement
-// errors are returned inside the Results, the error is for failures of the
-// database itself (ErrClosed).
+// Apply runs req on the write connection in the given mode, as one
+// request outside the Raft apply path (the FSM uses ApplyBatch, which also
+// records the applied index): tests and tools. Statement errors are
+// returned inside the Results, the error is for failures of the database
+// itself (ErrClosed).
 //
 // Determinism: random(), randomblob(N) and every 'now' (date/time
 // functions, CURRENT_*) are computed from env, so the same entry yields

@@ -1,8 +1,8 @@
 // Package db owns one SQLite database file (modernc.org/sqlite, pure Go):
-// opening it in WAL mode, running requests on it (Apply for the Raft apply
-// path, Query for local reads), classifying statements as reads or writes,
-// rendering values as rqlite does, and copying, restoring, checkpointing
-// and dumping it.
+// opening it in WAL mode, running requests on it (ApplyBatch for the Raft
+// apply path, Apply for one request outside it, Query for local reads),
+// classifying statements as reads or writes, rendering values as rqlite
+// does, and copying, restoring, checkpointing and dumping it.
 //
 // It must not know about Raft, HTTP or other nodes: it never decides where
 // a request runs, never retries, and never logs on the request path. Only

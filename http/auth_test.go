@@ -2,104 +2,27 @@ package httpd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/rdb/rdb/cluster"
+	"github.com/rdb/rdb/internal/auth"
 	"github.com/rdb/rdb/store"
 )
 
-// testAuthFile grants /readyz to everyone and one area each to the other
-// users; "bob" has a bcrypt-hashed password.
-func testAuthFile(t *testing.T) string {
+// testCredentials loads internal/auth/testdata/auth.json: /readyz for
+// everyone and one area each for the other users; "bob" has a
+// bcrypt-hashed password ("bobpw").
+func testCredentials(t *testing.T) *auth.CredentialStore {
 	t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte("bobpw"), bcrypt.MinCost)
+	cs, err := auth.LoadCredentials("../internal/auth/testdata/auth.json")
 	if err != nil {
-		t.Fatalf("bcrypt: %v", err)
-	}
-	return `[
-	{"username": "*", "perms": ["ready"]},
-	{"username": "admin", "password": "old", "perms": ["query"]},
-	{"username": "admin", "password": "adminpw", "perms": ["all"]},
-	{"username": "reader", "password": "readerpw", "perms": ["query"]},
-	{"username": "writer", "password": "writerpw", "perms": ["execute"]},
-	{"username": "ops", "password": "opspw", "perms": ["status", "leader-ops", "remove"]},
-	{"username": "replica", "password": "replicapw", "perms": ["join-read-replica"]},
-	{"username": "bob", "password": "` + string(hash) + `", "perms": ["query", "execute"]}
-]`
-}
-
-func testCredentials(t *testing.T) *CredentialStore {
-	t.Helper()
-	cs, err := ParseCredentials(strings.NewReader(testAuthFile(t)))
-	if err != nil {
-		t.Fatalf("ParseCredentials: %v", err)
+		t.Fatalf("LoadCredentials: %v", err)
 	}
 	return cs
-}
-
-func TestCredentialStore_Authorized(t *testing.T) {
-	cs := testCredentials(t)
-	tests := []struct {
-		user, pass, perm string
-		want             bool
-	}{
-		{"", "", "ready", true},
-		{"nobody", "x", "ready", true},
-		{"", "", "query", false},
-		{"admin", "adminpw", "query", true},
-		{"admin", "adminpw", "snapshot", true},
-		{"admin", "old", "query", false}, // replaced by the later entry
-		{"admin", "", "query", false},
-		{"admin", "adminpw ", "query", false},
-		{"reader", "readerpw", "query", true},
-		{"reader", "readerpw", "execute", false},
-		{"reader", "writerpw", "query", false},
-		{"writer", "writerpw", "execute", true},
-		{"ops", "opspw", "status", true},
-		{"ops", "opspw", "join", false},
-		{"replica", "replicapw", "join-read-only", true},
-		{"replica", "replicapw", "join-read-replica", true},
-		{"replica", "replicapw", "join", false},
-		{"bob", "bobpw", "execute", true},
-		{"bob", "bobpw", "execute", true}, // cached verification
-		{"bob", "wrong", "execute", false},
-		{"bob", "", "execute", false},
-		{"*", "", "query", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.user+"/"+tt.perm, func(t *testing.T) {
-			if got := cs.Authorized(tt.user, tt.pass, tt.perm); got != tt.want {
-				t.Errorf("Authorized(%q, %q, %q) = %v, want %v", tt.user, tt.pass, tt.perm, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseCredentials_Invalid(t *testing.T) {
-	tests := []struct{ name, in string }{
-		{"not json", `{nope`},
-		{"object", `{"username":"a"}`},
-		{"no username", `[{"password":"secretpw","perms":["all"]}]`},
-		{"bad perms", `[{"username":"a","password":"secretpw","perms":"all"}]`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseCredentials(strings.NewReader(tt.in))
-			if !errors.Is(err, ErrBadAuthFile) {
-				t.Fatalf("err = %v, want ErrBadAuthFile", err)
-			}
-			if strings.Contains(err.Error(), "secretpw") {
-				t.Errorf("error %q leaks the file's password", err)
-			}
-		})
-	}
 }
 
 // TestService_Auth_Routes checks every route × {no credentials, wrong

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/rdb/rdb/internal/auth"
 )
 
 // Config configures a Service. cmd/rdb fills it from flags; the package
@@ -59,7 +61,7 @@ type Config struct {
 
 	// Auth, when set, checks every route's permissions (-auth, API.md
 	// §6); nil allows everything.
-	Auth Authorizer
+	Auth auth.Authorizer
 	// TLS serves HTTPS when CertFile and KeyFile are set (see TLSConfig).
 	TLS TLSConfig
 

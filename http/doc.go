@@ -6,8 +6,8 @@
 // errors to status codes (errors.go is the one place that does), the
 // queued-write batcher (queue.go) and the diagnostic endpoints (/status,
 // /nodes, /leader, /readyz, /debug/vars, /debug/pprof). It also owns the
-// API's security (§0, §6): Basic-auth permission checks with the -auth
-// CredentialStore (auth.go), HTTPS with certificate reload (tls.go), and
+// API's security (§0, §6): Basic-auth permission checks against an
+// internal/auth Authorizer (auth.go), HTTPS with certificate reload (tls.go), and
 // server limits — header size, timeouts, requests in flight (limits.go).
 //
 // It must not run SQL, talk to Raft or to other nodes itself: it only calls

@@ -46,6 +46,21 @@ type paramError struct{ msg string }
 
 func (e *paramError) Error() string { return e.msg }
 
+// statusError is answered with its own status code and the wrapped
+// error's text as a plain-text body. Handlers return it for the few
+// statuses that follow from the request rather than from the error kind
+// (a refused upload is 503 on /boot but 400 on /db/load).
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// withStatus makes err answer with code.
+func withStatus(code int, err error) error { return &statusError{code: code, err: err} }
+
 // dbError is a failure returned by a Database call. Most are reported as
 // 200 with {"results":[],"error":…}; see handleError.
 type dbError struct{ err error }
@@ -64,9 +79,12 @@ var requestLevel = []error{
 // statusOf maps an error that is not a dbError to a status code.
 func statusOf(err error) int {
 	var he *echo.HTTPError
+	var se *statusError
 	var pe *paramError
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.As(err, &se):
+		return se.code
 	case errors.As(err, &he):
 		return he.Code
 	case errors.Is(err, cluster.ErrUnauthorized):
@@ -108,6 +126,10 @@ func (s *Service) handleError(err error, c echo.Context) {
 // writeError writes a non-database error: an empty body for routing
 // errors, text otherwise.
 func (s *Service) writeError(c echo.Context, err error) error {
+	var se *statusError
+	if errors.As(err, &se) {
+		return writeText(c, se.code, se.err.Error())
+	}
 	code := statusOf(err)
 	var he *echo.HTTPError
 	if errors.As(err, &he) || code == http.StatusUnauthorized {

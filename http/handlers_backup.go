@@ -41,13 +41,8 @@ var (
 	ErrInvalidSQLiteData = errors.New("invalid SQLite data")
 	// errNoBackups means the node was built without a Backups.
 	errNoBackups = errors.New("backup and restore not available")
-)
-
-// Permissions of the backup endpoints (API.md §6).
-const (
-	permBackup   perm = "backup"
-	permLoad     perm = "load"
-	permSnapshot perm = "snapshot"
+	// errBodyTooShort refuses a /boot body shorter than minBootSize.
+	errBodyTooShort = errors.New("body too short")
 )
 
 // sqliteMagic starts every SQLite database file (API.md §4).
@@ -63,7 +58,7 @@ func (s *Service) SetBackups(b Backups) { s.backups = b }
 // handleBackup serves GET /db/backup (API.md §4).
 func (s *Service) handleBackup(c echo.Context) error {
 	if s.backups == nil {
-		return writeText(c, http.StatusServiceUnavailable, errNoBackups.Error())
+		return withStatus(http.StatusServiceUnavailable, errNoBackups)
 	}
 	p := paramsOf(c)
 	q := c.Request().URL.Query()
@@ -76,7 +71,7 @@ func (s *Service) handleBackup(c echo.Context) error {
 		format = store.BackupDelete
 	}
 	if q.Has("vacuum") && format != store.BackupBinary {
-		return writeText(c, http.StatusInternalServerError, ErrInvalidBackupFormat.Error())
+		return withStatus(http.StatusInternalServerError, ErrInvalidBackupFormat)
 	}
 	if !p.noLeader && !s.backups.IsLeader() {
 		return s.toLeader(c, p)
@@ -115,7 +110,7 @@ func (s *Service) handleBackup(c echo.Context) error {
 // text/plain; clients may depend on that, so the JSON goes out as such.
 func (s *Service) handleLoad(c echo.Context) error {
 	if s.backups == nil {
-		return writeText(c, http.StatusServiceUnavailable, errNoBackups.Error())
+		return withStatus(http.StatusServiceUnavailable, errNoBackups)
 	}
 	p := paramsOf(c)
 	if !s.backups.IsLeader() {
@@ -150,16 +145,16 @@ func (s *Service) handleLoad(c echo.Context) error {
 // forwarded.
 func (s *Service) handleBoot(c echo.Context) error {
 	if s.backups == nil {
-		return writeText(c, http.StatusServiceUnavailable, errNoBackups.Error())
+		return withStatus(http.StatusServiceUnavailable, errNoBackups)
 	}
 	p := paramsOf(c)
 	br := bufio.NewReader(c.Request().Body)
 	head, _ := br.Peek(minBootSize)
 	if len(head) < minBootSize {
-		return writeText(c, http.StatusServiceUnavailable, "body too short")
+		return withStatus(http.StatusServiceUnavailable, errBodyTooShort)
 	}
 	if !bytes.HasPrefix(head, []byte(sqliteMagic)) {
-		return writeText(c, http.StatusBadRequest, ErrInvalidSQLiteData.Error())
+		return withStatus(http.StatusBadRequest, ErrInvalidSQLiteData)
 	}
 	path, err := spool(br, -1)
 	if err != nil {
@@ -172,7 +167,7 @@ func (s *Service) handleBoot(c echo.Context) error {
 	case err == nil:
 		return c.NoContent(http.StatusOK)
 	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrNotSingleNode), errors.Is(err, store.ErrNotOpen):
-		return writeText(c, http.StatusServiceUnavailable, err.Error())
+		return withStatus(http.StatusServiceUnavailable, err)
 	default:
 		return loadError(err)
 	}
@@ -238,6 +233,8 @@ func (s *Service) toLeader(c echo.Context, p *params) error {
 	s.mu.Lock()
 	rp.Transport = s.leaderTransport
 	s.mu.Unlock()
+	// The one status written outside errors.go: httputil calls this
+	// handler inside ServeHTTP, where no error can be returned to echo.
 	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
 		s.logger.Warn("forward to leader", "leader", addr, "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -251,7 +248,7 @@ func (s *Service) toLeader(c echo.Context, p *params) error {
 // there was nothing new to snapshot.
 func (s *Service) handleSnapshot(c echo.Context) error {
 	if s.backups == nil {
-		return writeText(c, http.StatusServiceUnavailable, errNoBackups.Error())
+		return withStatus(http.StatusServiceUnavailable, errNoBackups)
 	}
 	stats.Add(numUserSnapshots, 1)
 	p := paramsOf(c)
@@ -272,7 +269,7 @@ func (s *Service) handleSnapshot(c echo.Context) error {
 // handleReap serves POST /reap.
 func (s *Service) handleReap(c echo.Context) error {
 	if s.backups == nil {
-		return writeText(c, http.StatusServiceUnavailable, errNoBackups.Error())
+		return withStatus(http.StatusServiceUnavailable, errNoBackups)
 	}
 	stats.Add(numUserReaps, 1)
 	p := paramsOf(c)

@@ -58,7 +58,7 @@ func (s *Service) handleRemove(c echo.Context) error {
 	defer cancel()
 	servedBy, err := s.db.Remove(ctx, m["id"])
 	if err != nil {
-		return s.membershipError(c, p, err)
+		return membershipError(p, err)
 	}
 	s.setServedBy(c, servedBy)
 	return c.NoContent(http.StatusOK)
@@ -89,23 +89,24 @@ func (s *Service) handleStepdown(c echo.Context) error {
 	defer cancel()
 	servedBy, err := s.db.Stepdown(ctx, id, p.wait)
 	if err != nil {
-		return s.membershipError(c, p, err)
+		return membershipError(p, err)
 	}
 	s.setServedBy(c, servedBy)
 	return c.NoContent(http.StatusOK)
 }
 
-// membershipError maps a failed remove or stepdown: redirect and leader
-// errors as for data requests, a named node that does not exist is 404,
-// targeting the current leader is 400, anything else 500 with its text.
-func (s *Service) membershipError(c echo.Context, p *params, err error) error {
+// membershipError maps a failed remove or stepdown: not-leader with
+// ?redirect redirects as for data requests, a named node that does not
+// exist is 404, targeting the current leader is 400, anything else goes
+// to statusOf.
+func membershipError(p *params, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotLeader) && p.redirect:
-		return s.redirectToLeader(c, p)
+		return &dbError{err: err}
 	case errors.Is(err, store.ErrNodeNotFound):
-		return writeText(c, http.StatusNotFound, err.Error())
+		return withStatus(http.StatusNotFound, err)
 	case errors.Is(err, store.ErrStepdownSelf):
-		return writeText(c, http.StatusBadRequest, err.Error())
+		return withStatus(http.StatusBadRequest, err)
 	}
 	return err
 }

@@ -23,7 +23,7 @@ func (s *Service) limitInFlight(next echo.HandlerFunc) echo.HandlerFunc {
 		case s.inFlight <- struct{}{}:
 		default:
 			stats.Add(numTooManyRequests, 1)
-			return writeText(c, http.StatusServiceUnavailable, ErrTooManyRequests.Error())
+			return withStatus(http.StatusServiceUnavailable, ErrTooManyRequests)
 		}
 		defer func() { <-s.inFlight }()
 		return next(c)

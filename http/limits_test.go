@@ -3,7 +3,6 @@ package httpd
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -124,12 +123,4 @@ func TestService_ReadTimeout(t *testing.T) {
 			}
 		})
 	}
-}
-
-func ExampleCredentialStore_Authorized() {
-	cs, _ := ParseCredentials(strings.NewReader(`[
-		{"username": "*", "perms": ["ready"]},
-		{"username": "alice", "password": "pw", "perms": ["query"]}]`))
-	fmt.Println(cs.Authorized("", "", "ready"), cs.Authorized("alice", "pw", "query"), cs.Authorized("alice", "pw", "execute"))
-	// Output: true true false
 }

@@ -5,18 +5,8 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
-)
 
-// perm is a permission of API.md §6.
-type perm string
-
-const (
-	permExecute perm = "execute"
-	permQuery   perm = "query"
-	permStatus  perm = "status"
-	permReady   perm = "ready"
-	permLeader  perm = "leader-ops"
-	permRemove  perm = "remove"
+	"github.com/rdb/rdb/internal/auth"
 )
 
 // route is one API path: prefix routes also match any longer path
@@ -24,7 +14,7 @@ const (
 type route struct {
 	path    string
 	prefix  bool
-	perms   []perm
+	perms   []string // auth.Perm… names
 	methods []string
 	handle  echo.HandlerFunc
 }
@@ -34,22 +24,22 @@ func (s *Service) routeTable() []route {
 		[]string{http.MethodGet, http.MethodPost}
 	del := []string{http.MethodDelete}
 	return []route{
-		{"/db/execute", true, []perm{permExecute}, post, s.handleExecute},
-		{"/db/query", true, []perm{permQuery}, getPost, s.handleQuery},
-		{"/db/request", true, []perm{permQuery, permExecute}, post, s.handleRequest},
-		{"/db/sql", true, []perm{permQuery}, getPost, s.handleSQL},
-		{"/status", true, []perm{permStatus}, get, s.handleStatus},
-		{"/nodes", true, []perm{permStatus}, get, s.handleNodes},
-		{"/leader", false, []perm{permLeader}, getPost, s.handleLeader},
-		{"/remove", true, []perm{permRemove}, del, s.handleRemove},
-		{"/readyz", true, []perm{permReady}, get, s.handleReadyz},
-		{"/db/backup", true, []perm{permBackup}, get, s.handleBackup},
-		{"/db/load", true, []perm{permLoad}, post, s.handleLoad},
-		{"/boot", true, []perm{permLoad}, post, s.handleBoot},
-		{"/snapshot", true, []perm{permSnapshot}, post, s.handleSnapshot},
-		{"/reap", true, []perm{permSnapshot}, post, s.handleReap},
-		{"/debug/vars", false, []perm{permStatus}, nil, s.handleExpvar},
-		{"/debug/pprof", true, []perm{permStatus}, nil, s.handlePprof},
+		{"/db/execute", true, []string{auth.PermExecute}, post, s.handleExecute},
+		{"/db/query", true, []string{auth.PermQuery}, getPost, s.handleQuery},
+		{"/db/request", true, []string{auth.PermQuery, auth.PermExecute}, post, s.handleRequest},
+		{"/db/sql", true, []string{auth.PermQuery}, getPost, s.handleSQL},
+		{"/status", true, []string{auth.PermStatus}, get, s.handleStatus},
+		{"/nodes", true, []string{auth.PermStatus}, get, s.handleNodes},
+		{"/leader", false, []string{auth.PermLeaderOps}, getPost, s.handleLeader},
+		{"/remove", true, []string{auth.PermRemove}, del, s.handleRemove},
+		{"/readyz", true, []string{auth.PermReady}, get, s.handleReadyz},
+		{"/db/backup", true, []string{auth.PermBackup}, get, s.handleBackup},
+		{"/db/load", true, []string{auth.PermLoad}, post, s.handleLoad},
+		{"/boot", true, []string{auth.PermLoad}, post, s.handleBoot},
+		{"/snapshot", true, []string{auth.PermSnapshot}, post, s.handleSnapshot},
+		{"/reap", true, []string{auth.PermSnapshot}, post, s.handleReap},
+		{"/debug/vars", false, []string{auth.PermStatus}, nil, s.handleExpvar},
+		{"/debug/pprof", true, []string{auth.PermStatus}, nil, s.handlePprof},
 	}
 }
 

@@ -124,7 +124,8 @@ func (p *processor) applyLoad(l *raft.Log, data []byte) []requestResult {
 		p.logger.Error("load database", "index", l.Index, "error", err)
 		// The database is unchanged; record the entry as applied.
 		if err := p.db.SetApplied(context.Background(), at); err != nil {
-			panic(fmt.Sprintf("store: record load entry %d: %v", l.Index, err))
+			p.fail(fmt.Errorf("store: record load entry %d: %w", l.Index, err))
+			return nil
 		}
 		p.advance(l.Index, l.Term, l.AppendedAt, true)
 		return []requestResult{{Err: fmt.Errorf("load database: %w", err)}}

@@ -192,7 +192,7 @@ func TestProcessor_PanicsOnBadEntry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newProcessor(newFakeDB(), t.TempDir(), testLogger())
+			p := newProcessor(newFakeDB(), t.TempDir(), testLogger(), nil)
 			defer func() {
 				if recover() == nil {
 					t.Fatal("apply did not panic")

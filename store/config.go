@@ -48,6 +48,17 @@ type Config struct {
 	// slog.Default().
 	Logger *slog.Logger
 
+	// Fatal is called, on raft's FSM goroutine, when the database cannot
+	// record a committed entry (a failed commit, a full disk): the node
+	// must stop, since applying later entries would leave the file
+	// without this one under a later index, and a restart replays it
+	// from the log. It should end the process (cmd/rdb: log and exit).
+	// If it returns (tests), the FSM stays stopped: it applies no more
+	// entries (their responses are nil), refuses snapshots and restores.
+	// Nil panics with the error. Entries that do not decode always
+	// panic: they are a broken invariant, not a failure of the node.
+	Fatal func(error)
+
 	// inmemRaft keeps the Raft log and stable store in memory, and
 	// openDB, if set, replaces db.Open (tests).
 	inmemRaft bool

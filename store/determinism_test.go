@@ -64,7 +64,7 @@ func newSQLiteProcessor(t *testing.T) (*processor, *db.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return newProcessor(d, dir, testLogger()), d.(sqliteDB).DB
+	return newProcessor(d, dir, testLogger(), nil), d.(sqliteDB).DB
 }
 
 // dump is the database as SQL text.

@@ -54,3 +54,7 @@ var (
 	// ErrLoadTooLarge refuses a database upload bigger than MaxLoadSize.
 	ErrLoadTooLarge = errors.New("database file too large to load")
 )
+
+// errFSMStopped refuses snapshots and restores once Config.Fatal has
+// returned.
+var errFSMStopped = errors.New("store: FSM stopped after a fatal error")

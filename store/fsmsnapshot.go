@@ -28,6 +28,9 @@ type walDatabase interface {
 //     the main file alone is the database; Persist streams it in place,
 //     since only the next snapshot checkpoints into it again.
 func (p *processor) snapshot() (*fsmSnapshot, error) {
+	if p.stopped != nil {
+		return nil, errFSMStopped
+	}
 	if p.stage != nil {
 		return nil, errLoadInProgress
 	}

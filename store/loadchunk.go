@@ -121,7 +121,8 @@ func (p *processor) applyLoadChunk(l *raft.Log, now int64, c *loadChunk) []reque
 		err = fmt.Errorf("load database: %w", err)
 	}
 	if serr := p.db.SetApplied(context.Background(), at); serr != nil {
-		panic(fmt.Sprintf("store: record load chunk entry %d: %v", l.Index, serr))
+		p.fail(fmt.Errorf("store: record load chunk entry %d: %w", l.Index, serr))
+		return nil
 	}
 	p.advance(l.Index, l.Term, l.AppendedAt, true)
 	return []requestResult{{Err: err}}

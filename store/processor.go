@@ -38,9 +38,14 @@ type appliedState struct {
 // from raft's FSM goroutine, one at a time; the other methods are safe from
 // any goroutine.
 type processor struct {
-	db       database
-	tmpDir   string // same filesystem as the database, for renames
-	logger   *slog.Logger
+	db     database
+	tmpDir string // same filesystem as the database, for renames
+	logger *slog.Logger
+	fatal  func(error) // Config.Fatal, never nil
+	// stopped is the error fatal was called with, nil while running. Once
+	// set the FSM applies, snapshots and restores nothing (FSM calls
+	// only, under fsmMu).
+	stopped  error
 	starting atomic.Bool // restores now are start-up restores
 	// fsmMu is held by every FSM call and by Boot, which replaces the
 	// database outside the log.
@@ -73,8 +78,12 @@ type processor struct {
 	changed chan struct{} // closed and replaced whenever state advances
 }
 
-func newProcessor(d database, tmpDir string, logger *slog.Logger) *processor {
-	p := &processor{db: d, tmpDir: tmpDir, logger: logger, changed: make(chan struct{})}
+// newProcessor runs entries on d; fatal is Config.Fatal (nil panics).
+func newProcessor(d database, tmpDir string, logger *slog.Logger, fatal func(error)) *processor {
+	if fatal == nil {
+		fatal = func(err error) { panic(err) }
+	}
+	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, changed: make(chan struct{})}
 	p.fullNeeded.Store(true)
 	p.recoverStage()
 	return p
@@ -88,12 +97,16 @@ func newProcessor(d database, tmpDir string, logger *slog.Logger) *processor {
 // decode is a broken invariant: skipping it would make this replica
 // diverge. An entry at or below the applied index is already in the
 // database (the file survived a restart) and is skipped: applying it
-// again would duplicate its writes.
+// again would duplicate its writes. After a fatal database failure
+// nothing more is applied and the remaining responses stay nil.
 func (p *processor) applyBatch(logs []*raft.Log) []any {
 	resp := make([]any, len(logs))
 	st, _ := p.applied()
 	b := batch{p: p, term: st.Term}
 	for i, l := range logs {
+		if p.stopped != nil {
+			return resp
+		}
 		if l.Index <= st.Index {
 			continue
 		}
@@ -195,17 +208,18 @@ func (b *batch) add(i int, l *raft.Log, items []db.Item, isCommand bool) {
 }
 
 // flush applies the queued entries and fills their responses. If the
-// database cannot commit them the process stops: carrying on would leave
-// the file without them under a later index, and a restart replays them
-// from the log (DESIGN.md).
+// database cannot commit them the process stops (processor.fail):
+// carrying on would leave the file without them under a later index, and
+// a restart replays them from the log (DESIGN.md).
 func (b *batch) flush(resp []any) {
-	if len(b.entries) == 0 {
+	if len(b.entries) == 0 || b.p.stopped != nil {
 		return
 	}
 	res, err := b.p.db.ApplyBatch(context.Background(), b.entries)
 	if err != nil {
-		panic(fmt.Sprintf("store: apply log entries %d-%d: %v",
+		b.p.fail(fmt.Errorf("store: apply log entries %d-%d: %w",
 			b.entries[0].At.Index, b.entries[len(b.entries)-1].At.Index, err))
+		return
 	}
 	for k, slot := range b.slots {
 		if !b.cmds[k] {
@@ -225,13 +239,24 @@ func (b *batch) flush(resp []any) {
 // database too, so the file's index always equals the FSM's.
 func (p *processor) storeConfiguration(index uint64) {
 	st, _ := p.applied()
-	if index <= st.Index {
+	if p.stopped != nil || index <= st.Index {
 		return
 	}
 	if err := p.db.SetApplied(context.Background(), db.Applied{Index: index, Term: st.Term}); err != nil {
-		panic(fmt.Sprintf("store: record configuration entry %d: %v", index, err))
+		p.fail(fmt.Errorf("store: record configuration entry %d: %w", index, err))
+		return
 	}
 	p.advance(index, 0, time.Time{}, false)
+}
+
+// fail stops the FSM on a database failure it cannot recover from:
+// applying later entries would put them in the file under a position
+// that lacks this one. It calls fatal, which normally ends the process;
+// if fatal returns (tests), the processor stays stopped. FSM calls only.
+func (p *processor) fail(err error) {
+	p.stopped = err
+	p.logger.Error("FSM stopped", "error", err)
+	p.fatal(err)
 }
 
 // requestSeed is the PRNG seed of the i-th request of entry index: the
@@ -283,6 +308,9 @@ func (p *processor) applied() (appliedState, <-chan struct{}) {
 // restore replaces the database with the snapshot in rc, once it has been
 // read completely and its checksum verified.
 func (p *processor) restore(rc io.Reader) error {
+	if p.stopped != nil {
+		return fmt.Errorf("restore: %w", errFSMStopped)
+	}
 	dir, err := os.MkdirTemp(p.tmpDir, tempPrefix+"restore-*")
 	if err != nil {
 		return fmt.Errorf("restore temp dir: %w", err)

@@ -9,15 +9,16 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// leaderPoll is how often WaitForLeader looks for a leader.
+// leaderPoll is how often a wait for a leader looks for one.
 const leaderPoll = 10 * time.Millisecond
 
 // IsOpen reports whether Open has completed and Close has not started.
 func (s *Store) IsOpen() bool { return s.open.Load() }
 
 // Ready reports whether the store is open, knows a leader, and has
-// replayed into the database the commands its log held at Open (the
-// database is rebuilt at every start).
+// applied every command its log held at Open (the database file keeps
+// its applied index across restarts, so only the entries it lacks are
+// replayed; see startsync.go).
 func (s *Store) Ready() bool {
 	if !s.IsOpen() || s.LeaderAddr() == "" {
 		return false
@@ -98,23 +99,6 @@ func (s *Store) otherVoters() int {
 		}
 	}
 	return n
-}
-
-// WaitForLeader blocks until a leader is known and returns its Raft
-// address, or returns ctx's error.
-func (s *Store) WaitForLeader(ctx context.Context) (string, error) {
-	t := time.NewTicker(leaderPoll)
-	defer t.Stop()
-	for {
-		if addr := s.LeaderAddr(); addr != "" {
-			return addr, nil
-		}
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return "", fmt.Errorf("wait for leader: %w", ctx.Err())
-		}
-	}
 }
 
 // WaitForSync blocks until the database reflects the commit index this

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -14,26 +13,6 @@ const (
 	transportMaxPool = 3
 	transportTimeout = 10 * time.Second
 )
-
-// NewTCPTransport returns a Raft transport listening on bindAddr and
-// advertising advertise (bindAddr if empty), so cmd/rdb need not import
-// raft.
-func NewTCPTransport(bindAddr, advertise string, logger *slog.Logger) (raft.Transport, error) {
-	var adv net.Addr
-	if advertise != "" {
-		a, err := net.ResolveTCPAddr("tcp", advertise)
-		if err != nil {
-			return nil, fmt.Errorf("resolve raft advertise address %s: %w", advertise, err)
-		}
-		adv = a
-	}
-	tn, err := raft.NewTCPTransportWithLogger(bindAddr, adv, transportMaxPool, transportTimeout,
-		newHCLogger(orDefault(logger), hclog.Warn).Named("raft-net"))
-	if err != nil {
-		return nil, fmt.Errorf("raft transport on %s: %w", bindAddr, err)
-	}
-	return tn, nil
-}
 
 // StreamLayer is a network layer for Raft (for instance one side of a
 // multiplexed listener): it accepts Raft connections and dials other nodes.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rdb/rdb/cluster"
 	httpd "github.com/rdb/rdb/http"
+	"github.com/rdb/rdb/internal/auth"
 )
 
 // httpTLS is the HTTPS configuration of the -http-* TLS flags. To verify
@@ -40,10 +41,11 @@ func (c *Config) apiURL() string {
 }
 
 // security is what the -auth file gives a node: the credential store both
-// the HTTP and cluster layers check (nil without -auth), and the
-// credentials of -join-as sent on join, notify and self-removal.
+// the HTTP and cluster layers check (a nil interface without -auth, so
+// both layers see authentication off), and the credentials of -join-as
+// sent on join, notify and self-removal.
 type security struct {
-	auth   *httpd.CredentialStore
+	auth   auth.Authorizer
 	joinAs *cluster.Credentials
 }
 
@@ -51,7 +53,7 @@ func loadSecurity(cfg *Config) (security, error) {
 	if cfg.AuthFile == "" {
 		return security{}, nil
 	}
-	cs, err := httpd.LoadCredentials(cfg.AuthFile)
+	cs, err := auth.LoadCredentials(cfg.AuthFile)
 	if err != nil {
 		return security{}, err
 	}
@@ -66,18 +68,8 @@ func loadSecurity(cfg *Config) (security, error) {
 	return sec, nil
 }
 
-// httpAuth and clusterAuth return the store as each layer's interface,
-// nil (everything allowed) without -auth.
-func (s security) httpAuth() httpd.Authorizer {
-	if s.auth == nil {
-		return nil
-	}
-	return s.auth
-}
+// httpAuth and clusterAuth are the Authorizer of each layer: the same
+// one, nil (everything allowed) without -auth.
+func (s security) httpAuth() auth.Authorizer { return s.auth }
 
-func (s security) clusterAuth() cluster.Authorizer {
-	if s.auth == nil {
-		return nil
-	}
-	return s.auth
-}
+func (s security) clusterAuth() auth.Authorizer { return s.auth }

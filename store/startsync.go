@@ -1,5 +1,9 @@
 package store
 
+// Start-up sync: before raft starts, the database file left by the last
+// run is kept, restored from the newest snapshot, or rebuilt, so that
+// raft's replay of the log brings it up to date (DESIGN.md).
+
 import (
 	"context"
 	"errors"
@@ -35,7 +39,7 @@ func (s *Store) openDB() error {
 		}
 	}
 	s.db = d
-	s.proc = newProcessor(d, s.cfg.Dir, s.logger)
+	s.proc = newProcessor(d, s.cfg.Dir, s.logger, s.cfg.Fatal)
 	s.proc.onApplied = s.noteApplied
 	return nil
 }
