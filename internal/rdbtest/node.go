@@ -48,8 +48,8 @@ type Node struct {
 	id       string
 	exitCode int
 	cmd      *exec.Cmd
-	logs bytes.Buffer
-	done chan struct{}
+	logs     bytes.Buffer
+	done     chan struct{}
 }
 
 // NewNode prepares a node running bin with extra flags, without starting
