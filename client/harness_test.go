@@ -4,16 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rdb/rdb/internal/rdbtest"
 )
@@ -56,42 +51,12 @@ func startRealNode(dir string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	httpAddr, raftAddr := loopbackAddr(), loopbackAddr()
-	cmd := exec.Command(bin, "serve", "-http-addr", httpAddr, "-raft-addr", raftAddr, filepath.Join(dir, "data"))
-	logs, err := os.Create(filepath.Join(dir, "node.log"))
+	n, stop, err := rdbtest.StartMainNode(bin, dir)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start rdb: %w", err)
-	}
-	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		logs.Close()
-	}
-	nodeAddr = httpAddr
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get("http://" + httpAddr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return stop, nil
-			}
-		}
-	}
-	stop()
-	b, _ := os.ReadFile(filepath.Join(dir, "node.log"))
-	return nil, fmt.Errorf("node %s not ready after 20s:\n%s", httpAddr, b)
-}
-
-func loopbackAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err) // broken test machine
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	nodeAddr = n.HTTPAddr
+	return stop, nil
 }
 
 // exampleFake answers the Example's requests as a node would.

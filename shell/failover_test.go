@@ -48,7 +48,7 @@ func TestShell_Failover(t *testing.T) {
 	defer s.close()
 	r := &scriptReader{steps: []scriptStep{
 		{line: "CREATE TABLE f (x);"},
-		{before: n2.stop, line: "INSERT INTO f VALUES(1);"},
+		{before: n2.Stop, line: "INSERT INTO f VALUES(1);"},
 		{line: "SELECT COUNT(*) FROM f;"},
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -41,7 +41,7 @@ func TestShell_StepdownRemove_RealCluster(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "leadership to move to n2", func() bool { return leaderID(t, n2.HTTPAddr) == n2.RaftAddr })
 
-	n3.stop()
+	n3.Stop()
 	if out, code := runShell(t, ".remove "+n3.RaftAddr+"\n", n1.HTTPAddr); code != 0 || body(t, out) != "" {
 		t.Fatalf(".remove: exit %d\n%s", code, out)
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 const fooSetup = `CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT, data BLOB);
@@ -176,7 +178,7 @@ func TestShell_BailAndOneShot(t *testing.T) {
 }
 
 func TestShell_Unreachable(t *testing.T) {
-	addr := freeAddr(t) // nothing listens there any more
+	addr := rdbtest.UnusedAddr(t) // nothing listens there any more
 	out, code := runShell(t, "SELECT 1;\n", addr)
 	want := "ERR! Unable to connect to rqlited at http://" + addr + " - is it running?\n"
 	if out != want || code != 1 {

@@ -211,9 +211,7 @@ func (r repeatReader) Read(p []byte) (int, error) {
 // peakRSS reads the node process's peak resident set (VmHWM).
 func peakRSS(t *testing.T, n *Node) int64 {
 	t.Helper()
-	n.mu.Lock()
-	pid := n.cmd.Process.Pid
-	n.mu.Unlock()
+	pid := n.Pid()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Skipf("no /proc: %v", err)

@@ -78,7 +78,7 @@ func testCatchup(t *testing.T, tc catchupCase) {
 	other := others(nodes, leader, follower)[0]
 	leader.Execute("/db/execute", fooSchema)
 	waitCount(t, follower, "foo", 0, readyTimeout)
-	s, err := follower.status()
+	s, err := follower.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func testCatchup(t *testing.T, tc catchupCase) {
 	insertBulk(t, other, 0, catchupRows, catchupBatch)
 	if tc.install {
 		waitUntil(t, 20*time.Second, "the leader to snapshot past the stopped follower", func() (bool, string) {
-			ls, err := leader.status()
+			ls, err := leader.Status()
 			return err == nil && ls.Raft.LastSnapIdx > s.Raft.AppliedIdx+1,
 				fmt.Sprintf("snapshot index %v, follower stopped at %v, %v", ls.Raft.LastSnapIdx, s.Raft.AppliedIdx, err)
 		})
@@ -102,7 +102,7 @@ func testCatchup(t *testing.T, tc catchupCase) {
 	if v, err := queryValues(follower, last, "none"); err != nil || len(v) != 1 || v[0][0] != fmt.Sprintf("name-%d", catchupRows-1) {
 		t.Errorf("%s on the caught-up follower: %v %v", last, v, err)
 	}
-	fs, err := follower.status()
+	fs, err := follower.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestCluster_NonVoter(t *testing.T) {
 	survivors := others(nodes, leader)
 	var states []string
 	waitUntil(t, 20*time.Second, "a new leader after the leader was killed", func() (bool, string) {
-		if s, err := nv.status(); err == nil && (len(states) == 0 || states[len(states)-1] != s.Raft.State) {
+		if s, err := nv.Status(); err == nil && (len(states) == 0 || states[len(states)-1] != s.Raft.State) {
 			states = append(states, s.Raft.State)
 		}
 		return agreedLeader(survivors) != nil, fmt.Sprintf("non-voter states %v", states)
@@ -161,7 +161,7 @@ func TestCluster_NonVoter(t *testing.T) {
 // non-voter's own status all show nv as a non-voter among voters.
 func checkNonVoter(t *testing.T, leader *Node, voters []*Node, nv *Node) {
 	t.Helper()
-	s, err := leader.status()
+	s, err := leader.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,17 +170,17 @@ func checkNonVoter(t *testing.T, leader *Node, voters []*Node, nv *Node) {
 			t.Errorf("leader's configuration: %s has suffrage %q, want %q", m.ID, m.Suffrage, want)
 		}
 	}
-	if s, err := nv.status(); err != nil || s.Raft.Voter || s.Raft.State != "Follower" {
+	if s, err := nv.Status(); err != nil || s.Raft.Voter || s.Raft.State != "Follower" {
 		t.Errorf("non-voter's /status: voter %v, state %q (%v), want false, Follower", s.Raft.Voter, s.Raft.State, err)
 	}
-	vs, err := leader.nodesV2("")
+	vs, err := nodesV2(leader, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := nodeIDs(vs), ids(voters...); !slices.Equal(got, want) {
 		t.Errorf("/nodes?ver=2: %v, want only the voters %v", got, want)
 	}
-	all, err := leader.nodesV2("nonvoters")
+	all, err := nodesV2(leader, "nonvoters")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 const (
@@ -131,7 +133,7 @@ func checkRedirect(t *testing.T, n, leader *Node) {
 // addresses, and exactly one leader.
 func checkNodes(t *testing.T, n *Node, nodes []*Node, leader *Node) {
 	t.Helper()
-	got, err := n.nodesV2("")
+	got, err := nodesV2(n, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +179,10 @@ func TestCluster_BootstrapExpect(t *testing.T) {
 		t.Run(fmt.Sprintf("round-%d", round+1), func(t *testing.T) {
 			nodes := make([]*Node, 3)
 			for i := range nodes {
+				// Each node is given all Raft addresses at once, so
+				// they are chosen before the nodes start.
 				nodes[i] = newNode(t)
+				nodes[i].RaftAddr = rdbtest.UnusedAddr(t)
 			}
 			t.Cleanup(func() { stopAll(nodes) })
 			var join []string

@@ -43,7 +43,7 @@ func TestNonVoter_FreshWithoutJoin(t *testing.T) {
 	}
 	n := newNode(t, "-raft-non-voter")
 	n.Start()
-	waitFor(t, readyTimeout, "a fresh non-voter without -join to exit", n.exited)
+	waitFor(t, readyTimeout, "a fresh non-voter without -join to exit", n.Exited)
 	if want := "must be given -join"; !strings.Contains(n.Logs(), want) {
 		t.Fatalf("logs do not contain %q:\n%s", want, n.Logs())
 	}

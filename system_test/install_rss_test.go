@@ -87,9 +87,7 @@ func makeBigDatabase(t *testing.T, path string, mb int) int {
 // hwmKiB is the process's VmHWM in KiB, from /proc.
 func hwmKiB(t *testing.T, n *Node) int {
 	t.Helper()
-	n.mu.Lock()
-	pid := n.cmd.Process.Pid
-	n.mu.Unlock()
+	pid := n.Pid()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package system_test
 import (
 	"fmt"
 	"testing"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 // TestCluster_RestartWithNewAddress restarts a follower under the same
@@ -18,14 +20,13 @@ func TestCluster_RestartWithNewAddress(t *testing.T) {
 	moved := others(nodes, leader)[0]
 	id, oldAddr := moved.ID(), moved.RaftAddr
 	moved.Stop()
-	moved.FixedID = id
-	moved.RaftAddr = uniqueAddr(t)
+	moved.RaftAddr = rdbtest.AnyPort // the node keeps its ID
 	moved.Args = append(moved.Args, "-join", leader.RaftAddr)
 	moved.Start()
 	moved.WaitReady(readyTimeout)
 
 	waitUntil(t, readyTimeout, "the leader to list the moved node at its new address", func() (bool, string) {
-		got, err := leader.nodesV2("nonvoters")
+		got, err := nodesV2(leader, "nonvoters")
 		if err != nil {
 			return false, err.Error()
 		}

@@ -23,7 +23,7 @@ func checkNodeList(t *testing.T, nodes []*Node, want []string) {
 	t.Helper()
 	for _, n := range nodes {
 		waitUntil(t, readyTimeout, fmt.Sprintf("/nodes?ver=2 on %s to list %v", n.ID(), want), func() (bool, string) {
-			got, err := n.nodesV2("")
+			got, err := nodesV2(n, "")
 			return err == nil && slices.Equal(nodeIDs(got), want), fmt.Sprintf("%v %v", nodeIDs(got), err)
 		})
 	}
@@ -58,7 +58,7 @@ func TestCluster_Remove(t *testing.T) {
 	}
 	checkNodeList(t, remaining, ids(remaining...))
 	waitUntil(t, readyTimeout, "the removed node to stop hearing from the leader", func() (bool, string) {
-		s, err := removed.status()
+		s, err := removed.Status()
 		return err == nil && s.Leader.NodeID == "", fmt.Sprintf("leader %q, %v", s.Leader.NodeID, err)
 	})
 	removed.Stop()

@@ -95,14 +95,8 @@ func (p *secPKI) secureFlags(t *testing.T, name, caFile string) []string {
 // startSecNode starts a node with args without waiting for it.
 func startSecNode(t *testing.T, args ...string) *Node {
 	t.Helper()
-	n := &Node{t: t, Dir: filepath.Join(t.TempDir(), "data"), HTTPAddr: freeAddr(t), RaftAddr: freeAddr(t), Args: args}
+	n := newNode(t, args...)
 	n.Start()
-	t.Cleanup(func() {
-		n.Stop()
-		if t.Failed() {
-			t.Logf("logs of node %s:\n%s", n.HTTPAddr, n.Logs())
-		}
-	})
 	return n
 }
 
@@ -133,7 +127,7 @@ func secDo(c *http.Client, n *Node, method, path, user, pass, body string) (int,
 func secWaitReady(t *testing.T, c *http.Client, n *Node, d time.Duration) {
 	t.Helper()
 	waitFor(t, d, "node "+n.HTTPAddr+" ready over HTTPS", func() bool {
-		if n.exited() {
+		if n.Exited() {
 			t.Fatalf("node %s exited during start-up:\n%s", n.HTTPAddr, n.Logs())
 		}
 		code, _, err := secDo(c, n, http.MethodGet, "/readyz", "", "", "")

@@ -90,8 +90,8 @@ func secRogueJoin(t *testing.T, pki *secPKI, leader *Node) {
 	args := append(rogue.secureFlags(t, "rogue", pki.caFile), "-join", leader.RaftAddr,
 		"-join-attempts", "2", "-join-interval", "200ms")
 	n := startSecNode(t, args...)
-	waitFor(t, 30*time.Second, "the rogue node to give up", n.exited)
-	if code := n.cmd.ProcessState.ExitCode(); code == 0 {
+	waitFor(t, 30*time.Second, "the rogue node to give up", n.Exited)
+	if code := n.ExitCode(); code == 0 {
 		t.Errorf("rogue node exited with 0, want a failure")
 	}
 	code, body, err := secDo(pki.client, leader, http.MethodGet, "/nodes?nonvoters", "admin", secAdminPW, "")

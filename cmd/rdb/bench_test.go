@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 // startBenchNode runs a whole node in-process on loopback ports chosen by
@@ -17,7 +18,7 @@ import (
 func startBenchNode(b *testing.B) string {
 	b.Helper()
 	cfg, err := parseServeFlags("rdb serve", []string{
-		"-http-addr", freePort(b), "-raft-addr", freePort(b), "-raft-log-level", "ERROR", b.TempDir(),
+		"-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-raft-log-level", "ERROR", b.TempDir(),
 	}, true, io.Discard)
 	if err != nil {
 		b.Fatal(err)
@@ -28,30 +29,16 @@ func startBenchNode(b *testing.B) string {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { n.Close(context.Background()) })
-	base := "http://" + cfg.HTTPAddr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	base := "http://" + cfg.HTTPAddr // the bound address
+	rdbtest.WaitFor(b, 20*time.Second, "node ready", func() bool {
 		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			b.Fatal("node not ready within 20s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func freePort(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return base
 }
 
 func post(b *testing.B, url, body string) {

@@ -220,6 +220,33 @@ Flags:
 	fs.PrintDefaults()
 }
 
+// anyPort reports whether addr asks the system to choose the port.
+func anyPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port == "0"
+}
+
+// useBound puts the addresses actually bound in place of the flags' port 0:
+// in the bind addresses, and in the advertised addresses and node ID that
+// validate derived from them.
+func (c *Config) useBound(httpAddr, raftAddr string) {
+	if anyPort(c.HTTPAddr) {
+		if c.HTTPAdvAddr == c.HTTPAddr {
+			c.HTTPAdvAddr = httpAddr
+		}
+		c.HTTPAddr = httpAddr
+	}
+	if anyPort(c.RaftAddr) {
+		if c.NodeID == c.RaftAdvAddr && c.RaftAdvAddr == c.RaftAddr {
+			c.NodeID = raftAddr
+		}
+		if c.RaftAdvAddr == c.RaftAddr {
+			c.RaftAdvAddr = raftAddr
+		}
+		c.RaftAddr = raftAddr
+	}
+}
+
 // validate checks the combinations rqlited refuses, and fills derived
 // defaults (advertised addresses, node ID).
 func (c *Config) validate() error {
@@ -240,7 +267,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s %q is not a host:port address: %w", a.name, a.addr, err)
 		}
 	}
-	if c.HTTPAddr == c.RaftAddr {
+	if c.HTTPAddr == c.RaftAddr && !anyPort(c.HTTPAddr) {
 		return errors.New("HTTP and Raft addresses must differ")
 	}
 	for _, a := range []struct{ name, addr string }{{"-http-adv-addr", c.HTTPAdvAddr}, {"-raft-adv-addr", c.RaftAdvAddr}} {

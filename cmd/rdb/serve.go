@@ -65,6 +65,10 @@ type node struct {
 	store  *store.Store
 	http   *httpd.Service
 	sec    security
+	// httpLn and raftLn are bound first, so that port 0 can be resolved
+	// before anything uses the addresses; their services then own them.
+	httpLn net.Listener
+	raftLn net.Listener
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -83,6 +87,10 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		return nil, err
 	}
 	n := &node{cfg: cfg, logger: logger, sec: sec}
+	if err := n.listen(); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
 	if err := n.startCluster(dataPath); err != nil {
 		n.Close(context.Background())
 		return nil, err
@@ -99,23 +107,36 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 	return n, nil
 }
 
-// startCluster listens on the Raft address, shares it between Raft and the
-// cluster RPC service, and creates the store on top of it.
+// listen binds the HTTP and Raft addresses. A port 0 becomes the port the
+// system chose, in the bind address and wherever it stood in for an unset
+// advertised address or node ID; the addresses are logged, so whoever
+// started the node can read them.
+func (n *node) listen() error {
+	cfg := n.cfg
+	var err error
+	if n.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	if n.raftLn, err = net.Listen("tcp", cfg.RaftAddr); err != nil {
+		return fmt.Errorf("listen for Raft on %s: %w", cfg.RaftAddr, err)
+	}
+	cfg.useBound(n.httpLn.Addr().String(), n.raftLn.Addr().String())
+	n.logger.Info("listening", "node_id", cfg.NodeID, "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
+	return nil
+}
+
+// startCluster shares the Raft listener between Raft and the cluster RPC
+// service, and creates the store on top of it.
 func (n *node) startCluster(dataPath string) error {
 	cfg := n.cfg
 	serverTLS, clientTLS, err := cfg.nodeTLS().Build()
 	if err != nil {
 		return fmt.Errorf("node-to-node TLS: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.RaftAddr)
-	if err != nil {
-		return fmt.Errorf("listen for Raft on %s: %w", cfg.RaftAddr, err)
-	}
 	mc := cluster.DefaultMuxConfig()
 	mc.AdvAddr = cfg.RaftAdvAddr
 	mc.TLS, mc.DialTLS = serverTLS, clientTLS
-	if n.mux, err = cluster.NewMux(ln, mc, n.logger); err != nil {
-		ln.Close()
+	if n.mux, err = cluster.NewMux(n.raftLn, mc, n.logger); err != nil {
 		return fmt.Errorf("create mux: %w", err)
 	}
 	go n.mux.Serve()
@@ -151,7 +172,7 @@ func (n *node) startCluster(dataPath string) error {
 }
 
 func (n *node) startHTTP() error {
-	if err := n.http.Start(); err != nil {
+	if err := n.http.Serve(n.httpLn); err != nil {
 		return fmt.Errorf("start HTTP service on %s: %w", n.cfg.HTTPAddr, err)
 	}
 	return nil
@@ -284,6 +305,13 @@ func (n *node) Close(ctx context.Context) error {
 	}
 	if n.client != nil {
 		n.client.Close()
+	}
+	// A start that failed early leaves listeners no service took over;
+	// closing one twice only returns an error, which is ignored.
+	for _, ln := range []net.Listener{n.httpLn, n.raftLn} {
+		if ln != nil {
+			ln.Close()
+		}
 	}
 	n.logger.Info("node stopped")
 	return errors.Join(errs...)
