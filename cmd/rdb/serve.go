@@ -340,6 +340,13 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.ShutdownStepdown = cfg.RaftShutdownStepdown
 	sc.NonVoter = cfg.RaftNonVoter
 	sc.Logger = logger
+	// The database could not commit applied entries: stop at once, so
+	// that a restart replays them from the log, rather than carry on
+	// with a file that lacks them.
+	sc.Fatal = func(err error) {
+		logger.Error("stopping: the database cannot apply committed entries; a restart replays them from the Raft log", "error", err)
+		os.Exit(1)
+	}
 	return sc
 }
 
