@@ -174,13 +174,14 @@ func startNode(t *testing.T, ln net.Listener, id string, local Local, tweak func
 		tweak(&cfg)
 	}
 	client := newTestClient(t)
-	svc, err := NewService(cfg, local, client, nil)
+	proxy := NewProxy(local, client)
+	svc, err := NewService(cfg, proxy, nil)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
 	m := startMux(t, ln, DefaultMuxConfig())
 	startServer(t, m, svc.Handler())
-	return &testNode{id: id, addr: cfg.RaftAddr, svc: svc, client: client, proxy: NewProxy(local, client)}
+	return &testNode{id: id, addr: cfg.RaftAddr, svc: svc, client: client, proxy: proxy}
 }
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -32,20 +32,20 @@ type leaderAPICache struct {
 	expires  time.Time
 }
 
-// NewService returns a Service for the local store, reaching other nodes
-// with client.
-func NewService(cfg Config, local Local, client *Client, logger *slog.Logger) (*Service, error) {
+// NewService returns a Service for proxy's local store, reaching other
+// nodes through proxy (the node's one Proxy, which the HTTP API shares).
+func NewService(cfg Config, proxy *Proxy, logger *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if local == nil || client == nil {
-		return nil, errors.New("cluster service: nil local store or client")
+	if proxy == nil || proxy.local == nil || proxy.client == nil {
+		return nil, errors.New("cluster service: nil proxy, local store or client")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		cfg: cfg, local: local, client: client, proxy: NewProxy(local, client),
+		cfg: cfg, local: proxy.local, client: proxy.client, proxy: proxy,
 		logger: logger.With("component", "cluster"), boot: newNotifyRegistry(cfg.BootstrapExpect),
 	}, nil
 }

@@ -253,7 +253,10 @@ func TestConfig_Validate(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewService(good, nil, nil, nil); err == nil {
+	if _, err := NewService(good, nil, nil); err == nil {
+		t.Error("NewService with a nil proxy: want an error")
+	}
+	if _, err := NewService(good, NewProxy(nil, nil), nil); err == nil {
 		t.Error("NewService with nil local and client: want an error")
 	}
 }

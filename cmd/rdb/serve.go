@@ -153,13 +153,13 @@ func (n *node) startCluster(dataPath string) error {
 	cc.NodeID, cc.RaftAddr, cc.APIURL, cc.Version = cfg.NodeID, cfg.RaftAdvAddr, cfg.apiURL(), version
 	cc.BootstrapExpect = cfg.BootstrapExpect
 	cc.Auth = n.sec.clusterAuth()
-	svc, err := cluster.NewService(cc, n.store, n.client, n.logger)
+	n.proxy = cluster.NewProxy(n.store, n.client)
+	svc, err := cluster.NewService(cc, n.proxy, n.logger)
 	if err != nil {
 		return fmt.Errorf("create cluster service: %w", err)
 	}
 	n.rpc = cluster.NewServer(n.mux.Listener(cluster.HeaderRPC), svc.Handler(), n.logger)
 	go n.rpc.Serve()
-	n.proxy = cluster.NewProxy(n.store, n.client)
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
