@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdb/rdb/db"
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -17,13 +18,13 @@ func BenchmarkClient_Execute(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	m, err := NewMux(ln, DefaultMuxConfig(), nil)
+	m, err := mux.New(ln, mux.DefaultConfig(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	go m.Serve()
 	defer m.Close()
-	s := NewServer(m.Listener(HeaderRPC), &fakeHandler{storeFn: func(context.Context, op, *store.Request) (store.Response, error) {
+	s := NewServer(m.Listener(mux.HeaderRPC), &fakeHandler{storeFn: func(context.Context, op, *store.Request) (store.Response, error) {
 		return store.Response{Results: []db.Result{{LastInsertID: 1, RowsAffected: 1}}, RaftIndex: 1}, nil
 	}}, nil)
 	go s.Serve()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -49,7 +50,7 @@ func (c ClientConfig) Validate() error {
 // context's deadline, or after ClientConfig.Timeout when it has none.
 type Client struct {
 	cfg    ClientConfig
-	dialer Dialer
+	dialer mux.Dialer
 
 	mu     sync.Mutex
 	idle   map[string][]net.Conn
@@ -61,7 +62,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, dialer: Dialer{Header: HeaderRPC, TLS: cfg.TLS}, idle: make(map[string][]net.Conn)}, nil
+	return &Client{cfg: cfg, dialer: mux.Dialer{Header: mux.HeaderRPC, TLS: cfg.TLS}, idle: make(map[string][]net.Conn)}, nil
 }
 
 // Meta asks the node at addr (a Raft address) about itself.

@@ -1,10 +1,7 @@
-// Package cluster owns the inter-node channel on -raft-addr and every
-// operation that needs another node:
+// Package cluster owns the inter-node RPC channel on -raft-addr (the
+// connections internal/mux hands it for mux.HeaderRPC; Raft gets the
+// others through mux's Layer) and every operation that needs another node:
 //
-//   - Mux: one TCP listener shared by Raft and the cluster RPC service. Each
-//     connection names its service in its first byte (HeaderRaft,
-//     HeaderRPC); Layer is the Raft side, which store adapts to
-//     raft.StreamLayer.
 //   - RPC (Server, Client): length-prefixed msgpack frames carrying node
 //     meta, join, notify, remove, stepdown and forwarded execute, query and
 //     request, each with the caller's Credentials. Parameter and result
@@ -20,7 +17,7 @@
 // caller's credentials with every RPC, and the serving node's Handler
 // checks them against Config.Auth (the -auth store cmd/rdb passes in), so
 // a leader re-checks what a follower forwarded. TLSConfig builds the
-// node-to-node TLS of MuxConfig and ClientConfig. It does not read
+// node-to-node TLS of mux.Config and ClientConfig. It does not read
 // flags or environment (cmd/rdb fills the Configs), and never forwards a
 // call that was itself forwarded: it is served where it lands, so requests
 // cannot bounce between nodes that disagree about the leader.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/rdb/rdb/internal/mux"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -111,7 +112,7 @@ func TestDecode_RandomBytes(t *testing.T) {
 // TestServer_GarbageInput: random bytes and bad frames close the
 // connection; the server keeps serving others.
 func TestServer_GarbageInput(t *testing.T) {
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{})
 	client := newTestClient(t)
 	addr := m.Addr().String()
@@ -130,7 +131,7 @@ func TestServer_GarbageInput(t *testing.T) {
 		inputs = append(inputs, append(frameHeader(uint32(len(body))), body...))
 	}
 	for i, in := range inputs {
-		c, err := Dialer{Header: HeaderRPC}.Dial(addr, time.Second)
+		c, err := mux.Dialer{Header: mux.HeaderRPC}.Dial(addr, time.Second)
 		if err != nil {
 			t.Fatalf("dial: %v", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -124,9 +125,9 @@ func newTestClient(t *testing.T) *Client {
 }
 
 // startMux serves a Mux on ln until cleanup.
-func startMux(t *testing.T, ln net.Listener, cfg MuxConfig) *Mux {
+func startMux(t *testing.T, ln net.Listener, cfg mux.Config) *mux.Mux {
 	t.Helper()
-	m, err := NewMux(ln, cfg, nil)
+	m, err := mux.New(ln, cfg, nil)
 	if err != nil {
 		t.Fatalf("new mux: %v", err)
 	}
@@ -142,9 +143,9 @@ func startMux(t *testing.T, ln net.Listener, cfg MuxConfig) *Mux {
 }
 
 // startServer serves h on m's RPC listener until cleanup.
-func startServer(t *testing.T, m *Mux, h Handler) *Server {
+func startServer(t *testing.T, m *mux.Mux, h Handler) *Server {
 	t.Helper()
-	s := NewServer(m.Listener(HeaderRPC), h, nil)
+	s := NewServer(m.Listener(mux.HeaderRPC), h, nil)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
 	t.Cleanup(func() {
@@ -179,7 +180,7 @@ func startNode(t *testing.T, ln net.Listener, id string, local Local, tweak func
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
-	m := startMux(t, ln, DefaultMuxConfig())
+	m := startMux(t, ln, mux.DefaultConfig())
 	startServer(t, m, svc.Handler())
 	return &testNode{id: id, addr: cfg.RaftAddr, svc: svc, client: client, proxy: proxy}
 }

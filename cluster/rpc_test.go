@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rdb/rdb/db"
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -103,7 +104,7 @@ func recordingHandler(rec *recorder[call]) *fakeHandler {
 
 func TestRPC_EveryOp(t *testing.T) {
 	rec := &recorder[call]{}
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, recordingHandler(rec))
 	c := newTestClient(t)
 	addr := m.Addr().String()
@@ -161,7 +162,7 @@ func TestRPC_EveryOp(t *testing.T) {
 func TestRPC_NoCredentials(t *testing.T) {
 	var got []bool
 	var mu sync.Mutex
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{metaFn: func(ctx context.Context) (NodeMeta, error) {
 		_, ok := CredentialsFrom(ctx)
 		mu.Lock()
@@ -194,7 +195,7 @@ func TestRPC_ErrorsRestored(t *testing.T) {
 	for _, tt := range tests {
 		byName[tt.name] = tt.err
 	}
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{storeFn: func(_ context.Context, _ op, r *store.Request) (store.Response, error) {
 		return store.Response{}, byName[r.Statements[0].SQL]
 	}})
@@ -212,7 +213,7 @@ func TestRPC_ErrorsRestored(t *testing.T) {
 
 func TestClient_Timeout(t *testing.T) {
 	handlerDone := make(chan error, 1)
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{metaFn: func(ctx context.Context) (NodeMeta, error) {
 		<-ctx.Done() // the caller's deadline travels with the request
 		handlerDone <- ctx.Err()
@@ -241,7 +242,7 @@ func TestClient_Timeout(t *testing.T) {
 
 func TestClient_Cancel(t *testing.T) {
 	release := make(chan struct{})
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{metaFn: func(ctx context.Context) (NodeMeta, error) {
 		select {
 		case <-release:
@@ -293,8 +294,8 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 }
 
 func TestClient_ReconnectsAfterPeerClosed(t *testing.T) {
-	m := startMux(t, listen(t), DefaultMuxConfig())
-	tl := &trackingListener{Listener: m.Listener(HeaderRPC)}
+	m := startMux(t, listen(t), mux.DefaultConfig())
+	tl := &trackingListener{Listener: m.Listener(mux.HeaderRPC)}
 	executes := 0
 	var mu sync.Mutex
 	s := NewServer(tl, &fakeHandler{storeFn: func(context.Context, op, *store.Request) (store.Response, error) {
@@ -336,7 +337,7 @@ func TestClient_ReconnectsAfterPeerClosed(t *testing.T) {
 }
 
 func TestClient_Concurrent(t *testing.T) {
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{storeFn: func(_ context.Context, _ op, r *store.Request) (store.Response, error) {
 		return store.Response{Results: []db.Result{{Error: r.Statements[0].SQL}}}, nil
 	}})
@@ -377,7 +378,7 @@ func TestClient_Concurrent(t *testing.T) {
 }
 
 func TestServer_HandlerPanic(t *testing.T) {
-	m := startMux(t, listen(t), DefaultMuxConfig())
+	m := startMux(t, listen(t), mux.DefaultConfig())
 	startServer(t, m, &fakeHandler{metaFn: func(context.Context) (NodeMeta, error) { panic("bug") }})
 	c := newTestClient(t)
 	for range 2 { // the server survives and answers again

@@ -34,7 +34,7 @@ type Handler interface {
 	Request(ctx context.Context, req *store.Request) (store.Response, error)
 }
 
-// Server answers RPCs arriving on a listener (a Mux's HeaderRPC listener)
+// Server answers RPCs arriving on a listener (the internal/mux RPC listener)
 // with a Handler. Each connection carries one call at a time: a request
 // frame, then its response frame.
 type Server struct {

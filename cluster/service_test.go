@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -189,7 +190,7 @@ func TestHandler_JoinViaFollower(t *testing.T) {
 
 	t.Run("credentials reach the leader", func(t *testing.T) {
 		rec := &recorder[call]{}
-		m := startMux(t, listen(t), DefaultMuxConfig())
+		m := startMux(t, listen(t), mux.DefaultConfig())
 		startServer(t, m, recordingHandler(rec))
 		fln := listen(t)
 		startNode(t, fln, "follower2", &fakeLocal{

@@ -11,7 +11,7 @@ import (
 // TLSConfig is node-to-node TLS on the Raft port (-node-cert, -node-key,
 // -node-ca-cert, -node-no-verify, -node-verify-client,
 // -node-verify-server-name, -node-verify-common-name). Server goes into
-// MuxConfig.TLS; Client into MuxConfig.DialTLS and ClientConfig.TLS.
+// mux.Config.TLS; Client into mux.Config.DialTLS and ClientConfig.TLS.
 type TLSConfig struct {
 	// CertFile and KeyFile are this node's certificate and key, presented
 	// as server and (for mutual TLS) as client; re-read when they change.

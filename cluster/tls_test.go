@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/internal/testcert"
 )
 
@@ -46,7 +47,7 @@ func TestTLS_MutualRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := DefaultMuxConfig()
+	mc := mux.DefaultConfig()
 	mc.TLS = serverTLS
 	m := startMux(t, listen(t), mc)
 	startServer(t, m, recordingHandler(&recorder[call]{}))

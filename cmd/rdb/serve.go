@@ -17,6 +17,7 @@ import (
 
 	"github.com/rdb/rdb/cluster"
 	httpd "github.com/rdb/rdb/http"
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -58,7 +59,7 @@ func serve(cfg *Config, logOut io.Writer) error {
 type node struct {
 	cfg    *Config
 	logger *slog.Logger
-	mux    *cluster.Mux
+	mux    *mux.Mux
 	rpc    *cluster.Server
 	client *cluster.Client
 	proxy  *cluster.Proxy
@@ -133,10 +134,10 @@ func (n *node) startCluster(dataPath string) error {
 	if err != nil {
 		return fmt.Errorf("node-to-node TLS: %w", err)
 	}
-	mc := cluster.DefaultMuxConfig()
+	mc := mux.DefaultConfig()
 	mc.AdvAddr = cfg.RaftAdvAddr
 	mc.TLS, mc.DialTLS = serverTLS, clientTLS
-	if n.mux, err = cluster.NewMux(n.raftLn, mc, n.logger); err != nil {
+	if n.mux, err = mux.New(n.raftLn, mc, n.logger); err != nil {
 		return fmt.Errorf("create mux: %w", err)
 	}
 	go n.mux.Serve()
@@ -158,7 +159,7 @@ func (n *node) startCluster(dataPath string) error {
 	if err != nil {
 		return fmt.Errorf("create cluster service: %w", err)
 	}
-	n.rpc = cluster.NewServer(n.mux.Listener(cluster.HeaderRPC), svc.Handler(), n.logger)
+	n.rpc = cluster.NewServer(n.mux.Listener(mux.HeaderRPC), svc.Handler(), n.logger)
 	go n.rpc.Serve()
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
@@ -354,9 +355,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 // http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
 // rdb loads none (-extensions-path is not implemented), reported as rqlite
 // reports a node without any.
-func statusReporters(mux *cluster.Mux, dataPath string) map[string]func() (map[string]any, error) {
+func statusReporters(m *mux.Mux, dataPath string) map[string]func() (map[string]any, error) {
 	return map[string]func() (map[string]any, error){
-		"mux": func() (map[string]any, error) { return mux.Stats(), nil },
+		"mux": func() (map[string]any, error) { return m.Stats(), nil },
 		"extensions": func() (map[string]any, error) {
 			return map[string]any{"dir": filepath.Join(dataPath, "extensions"), "names": []string{}}, nil
 		},

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rdb/rdb/cluster"
+	"github.com/rdb/rdb/internal/mux"
 )
 
 // TestStatusReporters checks the /status sections wired in main: "mux"
@@ -17,19 +17,19 @@ func TestStatusReporters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := cluster.DefaultMuxConfig()
+	mc := mux.DefaultConfig()
 	mc.AdvAddr = "node1:4002"
-	mux, err := cluster.NewMux(ln, mc, nil)
+	m, err := mux.New(ln, mc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer mux.Close()
+	defer m.Close()
 	dir := t.TempDir()
 	want := map[string]string{
 		"mux":        `{"addr":"node1:4002","encrypted":"false","timeout":"10s"}`,
 		"extensions": `{"dir":` + quote(t, filepath.Join(dir, "extensions")) + `,"names":[]}`,
 	}
-	got := statusReporters(mux, dir)
+	got := statusReporters(m, dir)
 	if len(got) != len(want) {
 		t.Errorf("%d reporters, want %d", len(got), len(want))
 	}

@@ -1,4 +1,4 @@
-package cluster
+package mux
 
 import (
 	"crypto/tls"
@@ -19,8 +19,8 @@ const (
 	HeaderRPC  byte = 2
 )
 
-// MuxConfig configures a Mux.
-type MuxConfig struct {
+// Config configures a Mux.
+type Config struct {
 	// AdvAddr is the advertised Raft address reported by RaftLayer's Addr;
 	// empty means the listener's address.
 	AdvAddr string
@@ -35,13 +35,13 @@ type MuxConfig struct {
 	DialTLS *tls.Config
 }
 
-// DefaultMuxConfig returns a MuxConfig with a 10 s header timeout.
-func DefaultMuxConfig() MuxConfig {
-	return MuxConfig{HeaderTimeout: 10 * time.Second}
+// DefaultConfig returns a Config with a 10 s header timeout.
+func DefaultConfig() Config {
+	return Config{HeaderTimeout: 10 * time.Second}
 }
 
-// Validate reports a MuxConfig that cannot work.
-func (c MuxConfig) Validate() error {
+// Validate reports a Config that cannot work.
+func (c Config) Validate() error {
 	if c.HeaderTimeout <= 0 {
 		return fmt.Errorf("mux header timeout %v: must be positive", c.HeaderTimeout)
 	}
@@ -54,7 +54,7 @@ func (c MuxConfig) Validate() error {
 // goroutine so a silent peer never holds up the accept loop.
 type Mux struct {
 	ln     net.Listener
-	cfg    MuxConfig
+	cfg    Config
 	logger *slog.Logger
 
 	mu   sync.Mutex
@@ -64,9 +64,9 @@ type Mux struct {
 	wg   sync.WaitGroup
 }
 
-// NewMux returns a Mux over ln; call Listener or RaftLayer for each
+// New returns a Mux over ln; call Listener or RaftLayer for each
 // service, then Serve.
-func NewMux(ln net.Listener, cfg MuxConfig, logger *slog.Logger) (*Mux, error) {
+func New(ln net.Listener, cfg Config, logger *slog.Logger) (*Mux, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package cluster
+package mux
 
 import (
 	"context"
@@ -77,7 +77,7 @@ type Layer struct {
 	dialer Dialer
 }
 
-// RaftLayer returns the Raft side of m. Its Addr is MuxConfig.AdvAddr when
+// RaftLayer returns the Raft side of m. Its Addr is Config.AdvAddr when
 // set (Raft advertises it to peers), else the listener's address.
 func (m *Mux) RaftLayer() *Layer {
 	var addr net.Addr = m.ln.Addr()

@@ -1,4 +1,4 @@
-package cluster
+package mux
 
 import (
 	"crypto/ecdsa"
@@ -46,7 +46,7 @@ func closedByPeer(c net.Conn, d time.Duration) bool {
 }
 
 func TestMux_Routing(t *testing.T) {
-	cfg := DefaultMuxConfig()
+	cfg := DefaultConfig()
 	cfg.HeaderTimeout = 200 * time.Millisecond
 	m := startMux(t, listen(t), cfg)
 	raft := m.RaftLayer()
@@ -124,7 +124,7 @@ func TestMux_Routing(t *testing.T) {
 
 func TestMux_Close(t *testing.T) {
 	ln := listen(t)
-	m, err := NewMux(ln, DefaultMuxConfig(), nil)
+	m, err := New(ln, DefaultConfig(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestLayer_Addr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := DefaultMuxConfig()
+			cfg := DefaultConfig()
 			cfg.AdvAddr = tt.adv
 			m := startMux(t, listen(t), cfg)
 			l := m.RaftLayer()
@@ -179,7 +179,7 @@ func TestLayer_Addr(t *testing.T) {
 }
 
 func TestMux_Stats(t *testing.T) {
-	cfg := DefaultMuxConfig()
+	cfg := DefaultConfig()
 	cfg.AdvAddr = "node1.example:4002"
 	m := startMux(t, listen(t), cfg)
 	want := map[string]any{"addr": "node1.example:4002", "timeout": "10s", "encrypted": "false"}
@@ -217,7 +217,7 @@ func selfSigned(t *testing.T) (server, client *tls.Config) {
 
 func TestMux_TLS(t *testing.T) {
 	srvTLS, cliTLS := selfSigned(t)
-	cfg := DefaultMuxConfig()
+	cfg := DefaultConfig()
 	cfg.TLS, cfg.DialTLS = srvTLS, cliTLS
 	cfg.HeaderTimeout = 500 * time.Millisecond
 	m := startMux(t, listen(t), cfg)
