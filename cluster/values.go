@@ -8,24 +8,11 @@ import (
 	"github.com/rdb/rdb/store"
 )
 
-// kind tags a value on the wire: msgpack decoding into `any` would turn
-// int64 into uint64 and []byte into string. Values are part of the wire
-// format.
-type kind uint8
-
-const (
-	kindNull kind = iota
-	kindInt
-	kindFloat
-	kindText
-	kindBlob
-	kindBool
-)
-
-// wireValue is a tagged db value, encoded as a compact array.
+// wireValue is a db.Tagged value, encoded as a compact array (the layout
+// is part of the wire format).
 type wireValue struct {
 	_struct bool `codec:",toarray"`
-	Kind    kind
+	Kind    db.Kind
 	I       int64
 	F       float64
 	S       string
@@ -33,46 +20,15 @@ type wireValue struct {
 }
 
 func toWireValue(v any) (wireValue, error) {
-	switch x := v.(type) {
-	case nil:
-		return wireValue{Kind: kindNull}, nil
-	case int64:
-		return wireValue{Kind: kindInt, I: x}, nil
-	case float64:
-		return wireValue{Kind: kindFloat, F: x}, nil
-	case string:
-		return wireValue{Kind: kindText, S: x}, nil
-	case []byte:
-		return wireValue{Kind: kindBlob, B: x}, nil
-	case bool:
-		w := wireValue{Kind: kindBool}
-		if x {
-			w.I = 1
-		}
-		return w, nil
+	t, err := db.Tag(v)
+	if err != nil {
+		return wireValue{}, err
 	}
-	return wireValue{}, fmt.Errorf("value of type %T: %w", v, db.ErrUnsupportedType)
+	return wireValue{Kind: t.Kind, I: t.I, F: t.F, S: t.S, B: t.B}, nil
 }
 
 func (w wireValue) value() (any, error) {
-	switch w.Kind {
-	case kindNull:
-		return nil, nil
-	case kindInt:
-		return w.I, nil
-	case kindFloat:
-		return w.F, nil
-	case kindText:
-		return w.S, nil
-	case kindBlob:
-		if w.B == nil {
-			return []byte{}, nil
-		}
-		return w.B, nil
-	case kindBool:
-		return w.I != 0, nil
-	}
-	return nil, fmt.Errorf("value kind %d: %w", w.Kind, db.ErrUnsupportedType)
+	return db.Tagged{Kind: w.Kind, I: w.I, F: w.F, S: w.S, B: w.B}.Value()
 }
 
 type wireParam struct {

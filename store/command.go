@@ -62,28 +62,16 @@ type commandStatement struct {
 	Params []commandParam `codec:"p,omitempty"`
 }
 
-// paramKind tags a parameter's Go type so it survives msgpack exactly
-// (msgpack alone would blur int64/float64 and string/[]byte). A new kind
-// needs a commandVersion bump: older code would read it as NULL.
-type paramKind uint8
-
-const (
-	paramNull paramKind = iota
-	paramInt
-	paramFloat
-	paramText
-	paramBlob
-	paramBool
-)
-
-// commandParam is one typed parameter. Num holds an int64, a float64's
-// IEEE-754 bits (so -0 and NaN payloads round-trip) or a bool as 0/1.
+// commandParam is one typed parameter (db.Tagged, laid out for the log).
+// Num holds an int64, a float64's IEEE-754 bits (so -0 and NaN payloads
+// round-trip) or a bool as 0/1. A new db.Kind needs a commandVersion
+// bump: older code would read it as NULL.
 type commandParam struct {
-	Name string    `codec:"n,omitempty"`
-	Kind paramKind `codec:"k,omitempty"`
-	Num  int64     `codec:"v,omitempty"`
-	Text string    `codec:"s,omitempty"`
-	Blob []byte    `codec:"b,omitempty"`
+	Name string  `codec:"n,omitempty"`
+	Kind db.Kind `codec:"k,omitempty"`
+	Num  int64   `codec:"v,omitempty"`
+	Text string  `codec:"s,omitempty"`
+	Blob []byte  `codec:"b,omitempty"`
 }
 
 // msgpackHandle is shared: a codec.Handle is safe for concurrent use.
@@ -169,25 +157,13 @@ func newCommandRequest(r *db.Request, mode db.Mode) (commandRequest, error) {
 }
 
 func newCommandParam(p db.Parameter) (commandParam, error) {
-	cp := commandParam{Name: p.Name}
-	switch v := p.Value.(type) {
-	case nil:
-		cp.Kind = paramNull
-	case int64:
-		cp.Kind, cp.Num = paramInt, v
-	case float64:
-		cp.Kind, cp.Num = paramFloat, int64(math.Float64bits(v))
-	case string:
-		cp.Kind, cp.Text = paramText, v
-	case []byte:
-		cp.Kind, cp.Blob = paramBlob, v
-	case bool:
-		cp.Kind = paramBool
-		if v {
-			cp.Num = 1
-		}
-	default:
-		return commandParam{}, fmt.Errorf("%T: %w", p.Value, db.ErrUnsupportedType)
+	t, err := db.Tag(p.Value)
+	if err != nil {
+		return commandParam{}, err
+	}
+	cp := commandParam{Name: p.Name, Kind: t.Kind, Num: t.I, Text: t.S, Blob: t.B}
+	if t.Kind == db.KindFloat {
+		cp.Num = int64(math.Float64bits(t.F))
 	}
 	return cp, nil
 }
@@ -231,20 +207,13 @@ func (cr *commandRequest) dbRequest() *db.Request {
 }
 
 func (cp *commandParam) value() any {
-	switch cp.Kind {
-	case paramInt:
-		return cp.Num
-	case paramFloat:
-		return math.Float64frombits(uint64(cp.Num))
-	case paramText:
-		return cp.Text
-	case paramBlob:
-		if cp.Blob == nil {
-			return []byte{} // an empty BLOB is not NULL
-		}
-		return cp.Blob
-	case paramBool:
-		return cp.Num != 0
+	t := db.Tagged{Kind: cp.Kind, I: cp.Num, S: cp.Text, B: cp.Blob}
+	if cp.Kind == db.KindFloat {
+		t.F = math.Float64frombits(uint64(cp.Num))
 	}
-	return nil
+	v, err := t.Value()
+	if err != nil {
+		return nil // an unknown kind reads as NULL, as it always has
+	}
+	return v
 }
