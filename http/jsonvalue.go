@@ -84,80 +84,72 @@ func (d *jsonDecoder) literal(lit string) error {
 }
 
 func (d *jsonDecoder) array(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errJSONSyntax
-	}
-	d.i++ // [
 	out := []any{}
-	d.skipSpace()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
-		d.i++
-		return out, nil
-	}
-	for {
+	err := d.list(depth, ']', func() error {
 		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, v)
-		d.skipSpace()
-		if d.i >= len(d.b) {
-			return nil, errJSONSyntax
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return out, nil
-		default:
-			return nil, errJSONSyntax
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func (d *jsonDecoder) object(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errJSONSyntax
-	}
-	d.i++ // {
 	out := map[string]any{}
-	d.skipSpace()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
-		d.i++
-		return out, nil
-	}
-	for {
+	err := d.list(depth, '}', func() error {
 		d.skipSpace()
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
-			return nil, errJSONSyntax
+			return errJSONSyntax
 		}
 		k, err := d.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.skipSpace()
 		if d.i >= len(d.b) || d.b[d.i] != ':' {
-			return nil, errJSONSyntax
+			return errJSONSyntax
 		}
 		d.i++
 		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
-		}
 		out[k] = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// list scans the elements of an array or object whose opening bracket is
+// at d.i, calling elem for each, up to the closing byte.
+func (d *jsonDecoder) list(depth int, closing byte, elem func() error) error {
+	if depth > maxJSONDepth {
+		return errJSONSyntax
+	}
+	d.i++ // [ or {
+	d.skipSpace()
+	if d.i < len(d.b) && d.b[d.i] == closing {
+		d.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
 		d.skipSpace()
 		if d.i >= len(d.b) {
-			return nil, errJSONSyntax
+			return errJSONSyntax
 		}
 		switch d.b[d.i] {
 		case ',':
 			d.i++
-		case '}':
+		case closing:
 			d.i++
-			return out, nil
+			return nil
 		default:
-			return nil, errJSONSyntax
+			return errJSONSyntax
 		}
 	}
 }
