@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -54,6 +56,42 @@ func TestService_Load_SQLText_ContentType(t *testing.T) {
 				t.Errorf("got %d %q %s, want 200 %q %s", w.Code, got, w.Body.String(), tt.wantMime, tt.wantBody)
 			}
 		})
+	}
+}
+
+// sqliteSideFiles is a Backups whose Load, like opening an upload with
+// SQLite in WAL mode, leaves -wal and -shm files beside it.
+type sqliteSideFiles struct {
+	leaderBackups
+	seen *string
+}
+
+func (b sqliteSideFiles) Load(_ context.Context, path string) error {
+	*b.seen = path
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.WriteFile(path+suffix, nil, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestService_Load_RemovesUploadFiles: after a load, neither the spooled
+// upload nor the files SQLite created beside it are left in the temp dir.
+func TestService_Load_RemovesUploadFiles(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	var path string
+	s := newTestService(t, testConfig(), &fakes{})
+	s.SetBackups(sqliteSideFiles{seen: &path})
+	if w := do(t, s, http.MethodPost, "/db/load", sqliteMagic+"rest of a file"); w.Code != http.StatusOK {
+		t.Fatalf("load: %d %s", w.Code, w.Body.String())
+	}
+	if path == "" {
+		t.Fatal("Load was not called")
+	}
+	left, _ := filepath.Glob(path + "*")
+	if len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 

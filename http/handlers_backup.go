@@ -131,7 +131,7 @@ func (s *Service) handleLoad(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(path)
+	defer removeUpload(path)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), p.timeoutOr(s.cfg.DefaultTimeout))
 	defer cancel()
 	if err := s.backups.Load(ctx, path); err != nil {
@@ -160,7 +160,7 @@ func (s *Service) handleBoot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(path)
+	defer removeUpload(path)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), p.timeoutOr(s.cfg.DefaultTimeout))
 	defer cancel()
 	switch err := s.backups.Boot(ctx, path); {
@@ -185,6 +185,15 @@ func loadError(err error) error {
 		return &dbError{err: err}
 	}
 	return fmt.Errorf("load: %w", err)
+}
+
+// removeUpload deletes a spooled upload and the files SQLite keeps beside
+// a database it opened (checking an upload in WAL mode creates -wal and
+// -shm files next to it).
+func removeUpload(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix) // absent files are what we want
+	}
 }
 
 // spool streams r into a new temporary file, at most limit bytes (no

@@ -19,16 +19,7 @@ func TestFailover_KillLeaderUnderLoad(t *testing.T) {
 	leader.Execute("/db/execute", `["`+loadTable+`"]`)
 	survivors := others(nodes, leader)
 
-	begin := time.Now()
-	l := startLoad(t, survivors, 4, 10*time.Second, 2*time.Minute)
-	l.waitAcks(t, begin, 30, 30*time.Second)
-
-	killedAt := time.Now()
-	leader.Kill()
-	newLeader := waitLeader(t, survivors, 20*time.Second)
-	t.Logf("killed leader %s; %s leads %v later", leader.ID(), newLeader.ID(), time.Since(killedAt).Round(time.Millisecond))
-	l.waitAcks(t, killedAt, 30, 30*time.Second)
-	l.stopLoad()
+	l, killedAt := killLeaderUnderLoad(t, leader, survivors, 4, 30)
 
 	all := l.snapshot()
 	var worst time.Duration

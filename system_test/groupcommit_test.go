@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // poisonRequests fail on every node, each in its own way: a statement
@@ -67,15 +66,7 @@ func TestFailover_ManyWritersWithFailingRequests(t *testing.T) {
 	}
 	defer func() { close(stop); wg.Wait() }()
 
-	begin := time.Now()
-	l := startLoad(t, survivors, 32, 10*time.Second, 2*time.Minute)
-	l.waitAcks(t, begin, 300, 30*time.Second)
-	killedAt := time.Now()
-	leader.Kill()
-	newLeader := waitLeader(t, survivors, 20*time.Second)
-	t.Logf("killed leader %s; %s leads %v later", leader.ID(), newLeader.ID(), time.Since(killedAt).Round(time.Millisecond))
-	l.waitAcks(t, killedAt, 300, 30*time.Second)
-	l.stopLoad()
+	l, _ := killLeaderUnderLoad(t, leader, survivors, 32, 300)
 	close(stop)
 	wg.Wait()
 	stop = make(chan struct{}) // for the deferred close

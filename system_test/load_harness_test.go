@@ -335,3 +335,21 @@ func duplicates(s []int) []int {
 	}
 	return out
 }
+
+// killLeaderUnderLoad runs writers through survivors until each has acks
+// acknowledged writes, kills the leader (-9), waits for a new one among
+// survivors and for acks more per writer, then stops the load. It returns
+// the load and when the leader was killed.
+func killLeaderUnderLoad(t *testing.T, leader *Node, survivors []*Node, writers, acks int) (*load, time.Time) {
+	t.Helper()
+	begin := time.Now()
+	l := startLoad(t, survivors, writers, 10*time.Second, 2*time.Minute)
+	l.waitAcks(t, begin, acks, 30*time.Second)
+	killedAt := time.Now()
+	leader.Kill()
+	newLeader := waitLeader(t, survivors, 20*time.Second)
+	t.Logf("killed leader %s; %s leads %v later", leader.ID(), newLeader.ID(), time.Since(killedAt).Round(time.Millisecond))
+	l.waitAcks(t, killedAt, acks, 30*time.Second)
+	l.stopLoad()
+	return l, killedAt
+}
