@@ -74,9 +74,12 @@ func makeBigDatabase(t *testing.T, path string, mb int) int {
 		{SQL: fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < %d)
 			INSERT INTO big(data) SELECT randomblob(65536) FROM c`, rows)},
 	}}
-	res, err := d.Apply(context.Background(), req, db.ModeExecute, db.Env{Seed: 1, Now: time.Now()})
-	if err != nil || res[1].Error != "" {
-		t.Fatalf("fill: %v %+v", err, res)
+	out, err := d.ApplyBatch(context.Background(), []db.Entry{{
+		Items: []db.Item{{Req: req, Mode: db.ModeExecute, Env: db.Env{Seed: 1, Now: time.Now()}}},
+		At:    db.Applied{Index: 1, Term: 1},
+	}})
+	if err != nil || out[0][0][1].Error != "" {
+		t.Fatalf("fill: %v %+v", err, out)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
