@@ -11,7 +11,7 @@ import (
 )
 
 // newBenchStore is a single-node store on real SQLite with its Raft log in
-// raft-wal (fsync on every append) and an in-memory transport.
+// raft-boltdb (fsync on every append) and an in-memory transport.
 func newBenchStore(b *testing.B) *Store {
 	b.Helper()
 	c := testConfig(b, "node0")

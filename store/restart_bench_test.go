@@ -41,7 +41,7 @@ func blobDatabase(tb testing.TB, rows, size int) string {
 }
 
 // restartConfig is a single-node config with rdb's default Raft timings
-// and its Raft log (raft-wal) in dir.
+// and its Raft log (raft-boltdb) in dir.
 func restartConfig(b *testing.B, dir string) Config {
 	c := testConfig(b, "node0")
 	c.Dir = dir

@@ -148,7 +148,7 @@ func (s *Store) doOpen(context.Context) (err error) {
 	return nil
 }
 
-// openLog opens the Raft log and stable store: raft-wal in <raft dir>/wal
+// openLog opens the Raft log and stable store: raft-boltdb in <raft dir>/raft.db
 // (see openLogStore), or memory for tests. The log is fronted by a cache
 // of recent entries.
 func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error) {
@@ -160,7 +160,7 @@ func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error)
 		m := raft.NewInmemStore()
 		logs, stable = m, m
 	} else {
-		w, err := openLogStore(raftDir, s.logger, s.raftLogger())
+		w, err := openLogStore(raftDir)
 		if err != nil {
 			return nil, nil, err
 		}
