@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
@@ -19,36 +21,55 @@ const (
 	lockPoll = 50 * time.Millisecond
 )
 
-// logStore is the Raft log and stable store, raft-boltdb in
-// <raft dir>/raft.db, with the directory lock it holds. (Why not
-// raft-wal: store/DESIGN.md, "The Raft log".)
+// raftLog is the Raft log and stable store, with Close.
+type raftLog interface {
+	raft.LogStore
+	raft.StableStore
+	Close() error
+}
+
+// logStore is the node's Raft log and stable store and the directory lock
+// it holds: raft-wal in <raft dir>/wal (walLog), or raft-boltdb in
+// <raft dir>/raft.db for a data directory an earlier version created,
+// which keeps working as it was.
 type logStore struct {
-	*raftboltdb.BoltStore
+	raftLog
 	lock *os.File
 }
 
-// openLogStore locks raftDir and opens raft.db in it. A second opener of
-// the same dir fails with ErrDirLocked after lockTimeout.
-func openLogStore(raftDir string) (*logStore, error) {
+// openLogStore locks raftDir and opens its log. A second opener of the
+// same dir fails with ErrDirLocked after lockTimeout.
+func openLogStore(raftDir string, log hclog.Logger) (*logStore, error) {
 	lock, err := lockDir(raftDir, lockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	p := filepath.Join(raftDir, raftDBName)
-	b, err := raftboltdb.New(raftboltdb.Options{Path: p, BoltOptions: &bbolt.Options{Timeout: lockTimeout}})
+	l, err := openRaftLog(raftDir, log)
 	if err != nil {
 		lock.Close()
+		return nil, err
+	}
+	return &logStore{raftLog: l, lock: lock}, nil
+}
+
+func openRaftLog(raftDir string, log hclog.Logger) (raftLog, error) {
+	p := filepath.Join(raftDir, raftDBName)
+	if _, err := os.Stat(p); err != nil {
+		return openWALLog(filepath.Join(raftDir, walDirName), log.Named("wal"))
+	}
+	b, err := raftboltdb.New(raftboltdb.Options{Path: p, BoltOptions: &bbolt.Options{Timeout: lockTimeout}})
+	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			err = fmt.Errorf("%w: %w", ErrDirLocked, err)
 		}
 		return nil, fmt.Errorf("open raft log %s: %w", p, err)
 	}
-	return &logStore{BoltStore: b, lock: lock}, nil
+	return b, nil
 }
 
 // Close closes the log, then releases the lock.
 func (l *logStore) Close() error {
-	return errors.Join(l.BoltStore.Close(), l.lock.Close()) // closing the file drops the flock
+	return errors.Join(l.raftLog.Close(), l.lock.Close()) // closing the file drops the flock
 }
 
 // lockDir takes an exclusive flock on <dir>/lock, retrying for up to

@@ -2,15 +2,19 @@ package store
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 func openTestLogStore(t *testing.T, raftDir string) *logStore {
 	t.Helper()
-	l, err := openLogStore(raftDir)
+	l, err := openLogStore(raftDir, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatalf("openLogStore: %v", err)
 	}
@@ -35,7 +39,7 @@ func TestLogStore_Locked(t *testing.T) {
 	raftDir := t.TempDir()
 	l := openTestLogStore(t, raftDir)
 	start := time.Now()
-	if _, err := openLogStore(raftDir); !errors.Is(err, ErrDirLocked) {
+	if _, err := openLogStore(raftDir, hclog.NewNullLogger()); !errors.Is(err, ErrDirLocked) {
 		t.Fatalf("second openLogStore = %v, want ErrDirLocked", err)
 	}
 	if d := time.Since(start); d > 3*lockTimeout {
@@ -67,16 +71,22 @@ func TestLogStore_DeletedEntriesAreGone(t *testing.T) {
 
 // TestLogStore_TailTruncationThenReopen: a follower that drops a
 // conflicting suffix (raft's "clearing log suffix") and appends the new
-// leader's entries must open again after a restart. raft-wal v0.4.0 marks
-// the truncated segment sealed without writing its index and cannot
-// (hashicorp/raft-wal#31); the store must not.
+// leader's entries must open again after a restart, with raft's stable
+// keys. raft-wal v0.4.0 alone cannot (hashicorp/raft-wal#31): walLog
+// rebuilds the log instead of letting it truncate its tail.
 func TestLogStore_TailTruncationThenReopen(t *testing.T) {
 	raftDir := t.TempDir()
-	l, err := openLogStore(raftDir)
+	l, err := openLogStore(raftDir, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	storeEntries(t, l, 1, 30, 1)
+	if err := l.SetUint64([]byte("CurrentTerm"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Set([]byte("LastVoteCand"), []byte("node2")); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.DeleteRange(25, 30); err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +105,90 @@ func TestLogStore_TailTruncationThenReopen(t *testing.T) {
 	}
 	if err := l.GetLog(1, &e); err != nil || e.Term != 1 {
 		t.Errorf("entry 1 after reopen: %+v, %v", e, err)
+	}
+	if v, err := l.GetUint64([]byte("CurrentTerm")); err != nil || v != 2 {
+		t.Errorf("CurrentTerm after the rebuild = %d, %v; want 2", v, err)
+	}
+	if v, err := l.Get([]byte("LastVoteCand")); err != nil || string(v) != "node2" {
+		t.Errorf("LastVoteCand after the rebuild = %q, %v", v, err)
+	}
+}
+
+// TestLogStore_BoltDataDirKeepsWorking: a data dir whose log an earlier
+// version kept in raft.db (boltdb) opens on it, with its entries.
+func TestLogStore_BoltDataDirKeepsWorking(t *testing.T) {
+	raftDir := t.TempDir()
+	b, err := raftboltdb.NewBoltStore(filepath.Join(raftDir, raftDBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeEntries(t, b, 1, 5, 3)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l := openTestLogStore(t, raftDir)
+	if _, ok := l.raftLog.(*raftboltdb.BoltStore); !ok {
+		t.Fatalf("opened %T, want the boltdb store", l.raftLog)
+	}
+	var e raft.Log
+	if err := l.GetLog(5, &e); err != nil || e.Term != 3 {
+		t.Errorf("entry 5: %+v, %v", e, err)
+	}
+	if _, err := os.Stat(filepath.Join(raftDir, walDirName)); !os.IsNotExist(err) {
+		t.Errorf("a wal dir was created next to raft.db: %v", err)
+	}
+}
+
+// TestWALLog_RecoverRebuild: whatever step of a rebuild a crash stopped
+// at, the next open finds one complete log.
+func TestWALLog_RecoverRebuild(t *testing.T) {
+	// mk writes a log of entries 1..last elsewhere and moves it to dir.
+	mk := func(t *testing.T, dir string, last uint64) {
+		scratch := filepath.Join(t.TempDir(), walDirName)
+		l, err := openWALLog(scratch, hclog.NewNullLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		storeEntries(t, l, 1, last, 1)
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(scratch, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		setup    func(t *testing.T, dir string)
+		wantLast uint64
+	}{
+		{"copy unfinished", func(t *testing.T, dir string) { mk(t, dir, 10); mk(t, dir+".new", 4) }, 10},
+		{"old set aside", func(t *testing.T, dir string) {
+			mk(t, dir, 10)
+			mk(t, dir+".new", 4)
+			if err := os.Rename(dir, dir+".old"); err != nil {
+				t.Fatal(err)
+			}
+		}, 4},
+		{"swapped, old left", func(t *testing.T, dir string) { mk(t, dir+".old", 10); mk(t, dir, 4) }, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), walDirName)
+			tt.setup(t, dir)
+			l, err := openWALLog(dir, hclog.NewNullLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if last, _ := l.LastIndex(); last != tt.wantLast {
+				t.Errorf("last index %d, want %d", last, tt.wantLast)
+			}
+			for _, p := range []string{dir + ".new", dir + ".old"} {
+				if _, err := os.Stat(p); !os.IsNotExist(err) {
+					t.Errorf("%s left over", p)
+				}
+			}
+		})
 	}
 }

@@ -148,8 +148,8 @@ func (s *Store) doOpen(context.Context) (err error) {
 	return nil
 }
 
-// openLog opens the Raft log and stable store: raft-boltdb in <raft dir>/raft.db
-// (see openLogStore), or memory for tests. The log is fronted by a cache
+// openLog opens the Raft log and stable store (see openLogStore), or
+// memory for tests. The log is fronted by a cache
 // of recent entries.
 func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error) {
 	var (
@@ -160,7 +160,7 @@ func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error)
 		m := raft.NewInmemStore()
 		logs, stable = m, m
 	} else {
-		w, err := openLogStore(raftDir)
+		w, err := openLogStore(raftDir, s.raftLogger())
 		if err != nil {
 			return nil, nil, err
 		}
