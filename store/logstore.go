@@ -116,3 +116,10 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// IsMonotonic reports whether the log refuses gaps (raft-wal does,
+// boltdb does not); raft then empties it after installing a snapshot.
+func (l *logStore) IsMonotonic() bool {
+	m, ok := l.raftLog.(raft.MonotonicLogStore)
+	return ok && m.IsMonotonic()
+}

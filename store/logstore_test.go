@@ -192,3 +192,22 @@ func TestWALLog_RecoverRebuild(t *testing.T) {
 		})
 	}
 }
+
+// TestLogStore_IsMonotonic: raft must know the WAL refuses gaps (it then
+// empties the log after installing a snapshot instead of appending past
+// a gap); a boltdb log accepts gaps.
+func TestLogStore_IsMonotonic(t *testing.T) {
+	if l := openTestLogStore(t, t.TempDir()); !l.IsMonotonic() {
+		t.Error("the WAL log store does not say it is monotonic")
+	}
+	raftDir := t.TempDir()
+	b, err := raftboltdb.NewBoltStore(filepath.Join(raftDir, raftDBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if l := openTestLogStore(t, raftDir); l.IsMonotonic() {
+		t.Error("the boltdb log store says it is monotonic")
+	}
+	var _ raft.MonotonicLogStore = (*logStore)(nil)
+}

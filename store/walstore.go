@@ -279,3 +279,8 @@ func (l *walLog) Close() error {
 	defer l.mu.Unlock()
 	return errors.Join(l.w.Close(), l.meta.Close())
 }
+
+// IsMonotonic tells raft that the log refuses gaps (raft.MonotonicLogStore),
+// so after installing a snapshot raft empties it rather than appending
+// past a gap.
+func (l *walLog) IsMonotonic() bool { return true }
