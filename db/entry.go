@@ -422,8 +422,8 @@ func isNestedTxError(err error) bool {
 // autocommitKeywords start statements that cannot run inside the entry's
 // transaction, or would end it, or mean something else inside one.
 var autocommitKeywords = map[string]bool{
-	"vacuum": true, "begin": true, "commit": true, "end": true, "rollback": true,
-	"savepoint": true, "release": true, "attach": true, "detach": true, "pragma": true,
+	"VACUUM": true, "BEGIN": true, "COMMIT": true, "END": true, "ROLLBACK": true,
+	"SAVEPOINT": true, "RELEASE": true, "ATTACH": true, "DETACH": true, "PRAGMA": true,
 }
 
 // NeedsAutocommit reports whether req holds a statement that cannot run
@@ -440,19 +440,19 @@ func needsAutocommit(items []Item) bool {
 }
 
 // anyStartsWith reports whether any SQL statement of items starts with a
-// keyword of kws (lower case).
+// keyword of kws (upper case).
 func anyStartsWith(items []Item, kws map[string]bool) bool {
 	for _, it := range items {
 		for _, st := range it.Req.Statements {
 			if !strings.Contains(st.SQL, ";") {
-				if kws[strings.ToLower(leadingKeyword(st.SQL))] {
+				if kws[leadingKeyword(st.SQL)] {
 					return true
 				}
 				continue
 			}
 			for _, p := range splitStatements(st.SQL) {
 				kind, n := scanToken(p) // p starts with code: splitStatements trims trivia
-				if kind == tkIdent && kws[strings.ToLower(p[:n])] {
+				if kind == tkIdent && kws[strings.ToUpper(p[:n])] {
 					return true
 				}
 			}
@@ -462,7 +462,7 @@ func anyStartsWith(items []Item, kws map[string]bool) bool {
 }
 
 // ddlKeywords start statements that change the schema.
-var ddlKeywords = map[string]bool{"create": true, "alter": true, "drop": true}
+var ddlKeywords = map[string]bool{"CREATE": true, "ALTER": true, "DROP": true}
 
 // hasDDL reports whether any statement of items changes the schema (so
 // the schema-dependent batching decision must be made again after it).

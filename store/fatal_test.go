@@ -77,8 +77,7 @@ func TestProcessor_FatalOnCommitFailure(t *testing.T) {
 	// Stopped: a later batch, a configuration entry, a snapshot and a
 	// restore do nothing, even once the database works again.
 	d.failing.Store(false)
-	p.applyBatch([]*raft.Log{commandLog(t, 4, "INSERT 4")})
-	p.storeConfiguration(5)
+	p.applyBatch([]*raft.Log{commandLog(t, 4, "INSERT 4"), {Index: 5, Term: 1, Type: raft.LogConfiguration}})
 	if st, _ := p.applied(); st.Index != 1 {
 		t.Errorf("applied index = %d, want 1", st.Index)
 	}

@@ -12,17 +12,15 @@ import (
 )
 
 // fsm adapts the command processor to raft.FSM, keeping Apply, Snapshot
-// and Restore off the Store's API. Raft calls Apply, Snapshot, Restore and
-// StoreConfiguration from one goroutine, in log order; every replica
+// and Restore off the Store's API. Raft calls ApplyBatch (commands and
+// configuration entries alike), Snapshot and Restore from one goroutine,
+// in log order; every replica
 // applying the same entries must reach the same database, which is why
 // Apply takes its time and randomness from the entry (db.Env), never from
 // the local node.
 type fsm struct{ p *processor }
 
-var (
-	_ raft.BatchingFSM        = fsm{}
-	_ raft.ConfigurationStore = fsm{}
-)
+var _ raft.BatchingFSM = fsm{}
 
 // Apply runs a committed command; the response is a []requestResult.
 func (f fsm) Apply(l *raft.Log) any {
@@ -52,14 +50,6 @@ func (f fsm) Restore(rc io.ReadCloser) error {
 	f.p.fsmMu.Lock()
 	defer f.p.fsmMu.Unlock()
 	return f.p.restore(rc)
-}
-
-// StoreConfiguration counts a committed configuration entry as applied, so
-// the applied index can reach the commit index after membership changes.
-func (f fsm) StoreConfiguration(index uint64, _ raft.Configuration) {
-	f.p.fsmMu.Lock()
-	defer f.p.fsmMu.Unlock()
-	f.p.storeConfiguration(index)
 }
 
 // fsmSnapshot is what Snapshot captured: a private copy of the database

@@ -235,20 +235,6 @@ func (b *batch) flush(resp []any) {
 	b.entries, b.slots, b.logs, b.cmds = b.entries[:0], b.slots[:0], b.logs[:0], b.cmds[:0]
 }
 
-// storeConfiguration records a configuration entry as applied, in the
-// database too, so the file's index always equals the FSM's.
-func (p *processor) storeConfiguration(index uint64) {
-	st, _ := p.applied()
-	if p.stopped != nil || index <= st.Index {
-		return
-	}
-	if err := p.db.SetApplied(context.Background(), db.Applied{Index: index, Term: st.Term}); err != nil {
-		p.fail(fmt.Errorf("store: record configuration entry %d: %w", index, err))
-		return
-	}
-	p.advance(index, 0, time.Time{}, false)
-}
-
 // fail stops the FSM on a database failure it cannot recover from:
 // applying later entries would put them in the file under a position
 // that lacks this one. It calls fatal, which normally ends the process;
