@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,10 @@ type Config struct {
 	// openDB, if set, replaces db.Open (tests).
 	inmemRaft bool
 	openDB    func(db.Config) (database, error)
+	// dialPeer checks that a peer accepts connections on its Raft
+	// address (early election); nil dials TCP. Tests with in-memory
+	// transports set it.
+	dialPeer func(ctx context.Context, addr string) error
 	// loadChunkSize overrides loadChunkSize in tests.
 	loadChunkSize int
 }

@@ -143,6 +143,10 @@ func (s *Store) doOpen(context.Context) (err error) {
 	s.wg.Add(2)
 	go s.monitorWAL()
 	go s.batch.run()
+	if s.hasState {
+		s.wg.Add(1)
+		go s.electEarly()
+	}
 	s.open.Store(true)
 	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
 	return nil
