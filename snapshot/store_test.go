@@ -255,3 +255,61 @@ func TestStore_ReadMeta(t *testing.T) {
 		})
 	}
 }
+
+// A stream of the base reads the base's own file, so nothing may fold
+// into it while the stream is open: the reader gets the base as it was at
+// Open, and the folds wait for the next snapshot or reap after Close.
+func TestStore_OpenBaseHoldsFolds(t *testing.T) {
+	s := newChainStore(t, 1) // the older of two incrementals is folded, unless held
+	base := persist(t, s, 10, []byte("A"))
+	_, rc, err := s.Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []string{"B", "C"} {
+		if _, err := persistVersion(t, s, VersionWAL, uint64(20+10*i), []byte(w)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := listIndexes(t, s); !slices.Equal(got, []uint64{30, 20, 10}) {
+		t.Fatalf("List() with the base open = %v, want [30 20 10] (fold held)", got)
+	}
+	dst := filepath.Join(t.TempDir(), "dst")
+	meta, err := Read(rc, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "A" || meta.Index != 10 {
+		t.Fatalf("base stream = %q at %d, want %q at 10", b, meta.Index, "A")
+	}
+	if err := rc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Reap(); err != nil || n != 2 {
+		t.Fatalf("Reap after Close = %d, %v; want 2", n, err)
+	}
+	metas, _ := s.List()
+	if _, got := opened(t, s, metas[0].ID); got != "ABC" {
+		t.Fatalf("base after the held folds = %q, want ABC", got)
+	}
+}
+
+// A new base filed while the old one is being streamed replaces it by
+// rename: the open stream still reads the old file whole.
+func TestStore_OpenBaseSurvivesNewBase(t *testing.T) {
+	s := newChainStore(t, 2)
+	old := persist(t, s, 10, bytes.Repeat([]byte("o"), 1<<20))
+	_, rc, err := s.Open(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	persist(t, s, 20, []byte("new"))
+	dst := filepath.Join(t.TempDir(), "dst")
+	if _, err := Read(rc, dst); err != nil {
+		t.Fatalf("reading the replaced base: %v", err)
+	}
+	if b, _ := os.ReadFile(dst); !bytes.Equal(b, bytes.Repeat([]byte("o"), 1<<20)) {
+		t.Fatalf("replaced base read back as %d bytes of something else", len(b))
+	}
+}
