@@ -289,11 +289,21 @@ func (s *Store) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
 
 // openFile opens the file to stream for snapshot id: the base's own,
 // counted in readers and opened under mu so no new base can take its
-// place in between, when id is the base; else a private materialized
-// copy.
+// place in between, when id is the base or the newest snapshot (folded
+// into the base first); else a private materialized copy.
 func (s *Store) openFile(id string) (*openSnapshot, storedMeta, error) {
 	s.mu.Lock()
 	metas, err := s.chain()
+	if err == nil && len(metas) > 1 && metas[len(metas)-1].Raft.ID == id && s.readers == 0 {
+		// The newest snapshot, with incremental ones on the base: fold
+		// them in place (each costs its WAL's size) rather than copy the
+		// whole base to fold them into the copy.
+		if _, err := s.reapLocked(0); err != nil {
+			s.mu.Unlock()
+			return nil, storedMeta{}, err
+		}
+		metas, err = s.chain()
+	}
 	if err == nil && len(metas) > 0 && metas[0].Raft.ID == id {
 		defer s.mu.Unlock()
 		f, err := os.Open(filepath.Join(s.dir, baseDir, dataFile))
