@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// Early election after a restart.
+// Early election after a restart or a bootstrap.
 //
 // A node restarted with Raft state starts as a follower and, hearing no
 // leader, waits a randomized heartbeat timeout (1–2 s by default) before it
@@ -39,9 +39,10 @@ const (
 	earlyElectDial    = 200 * time.Millisecond
 )
 
-// electEarly runs once after Open on a node that has Raft state. It gives
-// up when a leader appears, when the node is not a voter, or after one
-// heartbeat timeout (raft's own timer takes over then).
+// electEarly runs once after Open on a node that has Raft state, and after
+// Bootstrap on a new one. It gives up when a leader appears, when the node
+// is not a voter, or after one heartbeat timeout (raft's own timer takes
+// over then).
 func (s *Store) electEarly() {
 	defer s.wg.Done()
 	start := time.Now()
@@ -183,6 +184,6 @@ func (s *Store) nudgeElection(waited time.Duration) {
 	if err := s.raft.ReloadConfig(orig); err != nil {
 		s.logger.Error("restore heartbeat timeout after early election", "error", err)
 	}
-	s.logger.Info("no leader since restart and a quorum reachable: starting an election early",
+	s.logger.Info("no leader since start and a quorum reachable: starting an election now",
 		"after", waited.Round(time.Millisecond))
 }

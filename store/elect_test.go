@@ -163,3 +163,21 @@ func TestVotersAndRank(t *testing.T) {
 		}
 	}
 }
+
+// New clusters elect at once too: a lone bootstrapped node, and three
+// bootstrapped together (the stagger keeps them from splitting the vote),
+// with a heartbeat timeout far beyond the test's wait.
+func TestStore_BootstrapElectsEarly(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
+			nodes := newTestCluster(t, n, true, func(c *Config) {
+				c.HeartbeatTimeout, c.ElectionTimeout = 10*time.Minute, 10*time.Minute
+				c.dialPeer = func(context.Context, string) error { return nil }
+			})
+			leader := waitLeader(t, nodes)
+			if _, err := leader.Execute(context.Background(), stmts("INSERT x")); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -314,6 +314,10 @@ func (s *Store) Bootstrap(servers ...Server) error {
 	if err := s.raft.BootstrapCluster(cfg).Error(); err != nil {
 		return fmt.Errorf("bootstrap cluster: %w", err)
 	}
+	// A new cluster, like a restarted one, need not wait a heartbeat
+	// timeout for its first election (a lone node elects itself at once).
+	s.wg.Add(1)
+	go s.electEarly()
 	return nil
 }
 
