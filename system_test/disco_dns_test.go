@@ -2,6 +2,7 @@ package system_test
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,20 @@ func TestDisco_DNS(t *testing.T) {
 	nv.Env = []string{hosts}
 	nv.Start()
 	checkReadOnlyJoined(t, nodes, nv)
+
+	// A voter whose data is lost comes back empty with the same ID and
+	// address (a Kubernetes pod whose volume was replaced): discovery
+	// joins it again and it gets the data from the leader.
+	leader := waitLeader(t, nodes, readyTimeout)
+	lost := others(nodes, leader)[0]
+	lost.Kill()
+	if err := os.RemoveAll(lost.Dir); err != nil {
+		t.Fatal(err)
+	}
+	lost.Start()
+	lost.WaitReady(readyTimeout)
+	waitCount(t, lost, "foo", 1, readyTimeout)
+	waitMembers(t, leader, ids(append(slices.Clone(nodes), nv)...))
 }
 
 // TestDisco_DNSSRV is TestDisco_DNS with -disco-mode dns-srv, the SRV and
