@@ -52,7 +52,11 @@ func TestDisco_RollingRestart(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	w.waitAcks(t, 20)
 
+	handovers := 0
 	for _, n := range nodes {
+		if s, err := n.Status(); err == nil && s.Leader.NodeID == n.ID() {
+			handovers++
+		}
 		n.Stop()
 		n.Start()
 		n.WaitReady(readyTimeout)
@@ -63,8 +67,11 @@ func TestDisco_RollingRestart(t *testing.T) {
 	<-done
 
 	gap, ids := w.result()
-	t.Logf("rolling restart: %d writes acknowledged, %d failed attempts, longest gap between acknowledged writes %v",
-		len(ids), w.failures(), gap.Round(time.Millisecond))
+	t.Logf("rolling restart: %d writes acknowledged, %d failed attempts, %d leader hand-overs, longest gap between acknowledged writes %v",
+		len(ids), w.failures(), handovers, gap.Round(time.Millisecond))
+	if handovers == 0 {
+		t.Error("no node was leader when it was stopped: the restart did not exercise a hand-over")
+	}
 	if gap > maxRollingWriteGap {
 		t.Errorf("longest write gap %v exceeds %v", gap, maxRollingWriteGap)
 	}
