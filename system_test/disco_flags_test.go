@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rdb/rdb/internal/rdbtest"
 )
 
 // TestDisco_FlagErrors starts `rdb serve` with each flag combination
@@ -66,5 +68,17 @@ func TestDisco_FlagErrors(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 			}
 		})
+	}
+}
+
+// TestDisco_BootTimeout: dns discovery that never finds enough voters
+// stops the node after -bootstrap-expect-timeout with rqlite's message.
+func TestDisco_BootTimeout(t *testing.T) {
+	n := newNode(t, "-disco-mode", "dns", "-bootstrap-expect", "3", "-bootstrap-expect-timeout", "3s")
+	n.Env = []string{"RQLITE_DISCO_DNS_HOSTS=" + rdbtest.UnusedAddr(t) + "," + rdbtest.UnusedAddr(t)}
+	n.Start()
+	waitFor(t, readyTimeout, "the node to give up", n.Exited)
+	if n.ExitCode() != 1 || !strings.Contains(n.Logs(), "fatal: clustering failure: boot timeout") {
+		t.Errorf("exit status %d, logs:\n%s\nwant status 1 and fatal: clustering failure: boot timeout", n.ExitCode(), n.Logs())
 	}
 }
