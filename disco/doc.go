@@ -24,7 +24,8 @@
 // 36.4 MB (+60 %), adds about 30 modules (grpc, protobuf, grpc-gateway,
 // zap, gogo/protobuf, serf, …; go.sum 275 → 361 lines) and forces newer
 // versions of modules rdb already uses (go-hclog, x/crypto, x/net, x/text)
-// and of the go directive. Discovery needs four requests: read a key,
+// and of the go directive; this package, clients included, adds 0.17 MB
+// (22.8 → 23.0 MB). Discovery needs four requests: read a key,
 // write a key, create it only if absent, and log in. Those are small,
 // documented and stable in both products, so the clients' weight buys
 // nothing here.
