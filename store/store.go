@@ -140,6 +140,7 @@ func (s *Store) doOpen(context.Context) (err error) {
 	if err := s.newRaft(logs, stable); err != nil {
 		return err
 	}
+	s.startReaper()
 	s.wg.Add(2)
 	go s.monitorWAL()
 	go s.batch.run()
