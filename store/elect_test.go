@@ -50,6 +50,7 @@ func (r *restartable) open(i int, hb time.Duration) *testNode {
 	c.Dir = r.dirs[i]
 	c.inmemRaft = false
 	c.HeartbeatTimeout, c.ElectionTimeout = hb, hb
+	c.LeaderLeaseTimeout = min(hb, 500*time.Millisecond)
 	c.dialPeer = r.dial
 	_, tn := raft.NewInmemTransport(r.addrs[i])
 	n := &testNode{tn: tn}
@@ -83,16 +84,16 @@ func (r *restartable) close(i int) {
 	}
 }
 
-// form opens every node with short timeouts, bootstraps them as voters
-// and writes one row through the leader.
-func (r *restartable) form() *testNode {
+// form opens every node with heartbeat timeout hb, bootstraps them as
+// voters and writes one row through the leader.
+func (r *restartable) form(hb time.Duration) *testNode {
 	r.t.Helper()
 	servers := make([]Server, len(r.nodes))
 	for i := range r.nodes {
 		servers[i] = Server{ID: fmt.Sprintf("node%d", i), Addr: string(r.addrs[i]), Voter: true}
 	}
 	for i := range r.nodes {
-		n := r.open(i, 50*time.Millisecond)
+		n := r.open(i, hb)
 		if err := n.Bootstrap(servers...); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 			r.t.Fatalf("Bootstrap node%d: %v", i, err)
 		}
@@ -108,7 +109,7 @@ func (r *restartable) form() *testNode {
 // wait for the timeout when nobody leads and a quorum is up.
 func TestStore_RestartedClusterElectsEarly(t *testing.T) {
 	r := newRestartable(t, 3)
-	r.form()
+	r.form(50 * time.Millisecond)
 	for i := range r.nodes {
 		r.close(i)
 	}
@@ -122,10 +123,12 @@ func TestStore_RestartedClusterElectsEarly(t *testing.T) {
 }
 
 // A node restarted alone while the others keep a leader does not depose
-// it: its early campaign fails the pre-vote, and the term stays.
+// it: its early campaign fails the pre-vote, and the term stays. The
+// cluster runs with 2 s timeouts so that a loaded machine does not cause
+// elections of its own (the bootstrap elects early anyway).
 func TestStore_RestartedFollowerDoesNotDisturbLeader(t *testing.T) {
 	r := newRestartable(t, 3)
-	leader := r.form()
+	leader := r.form(2 * time.Second)
 	term := leader.raft.CurrentTerm()
 	var f int
 	for i, n := range r.nodes {

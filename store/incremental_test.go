@@ -90,7 +90,7 @@ func TestStore_IncrementalSnapshots(t *testing.T) {
 // TestStore_SnapshotInstallFromChain: a node cut off while the log was
 // truncated receives a snapshot rebuilt from a base and WALs, and matches.
 func TestStore_SnapshotInstallFromChain(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, func(c *Config) { c.SnapshotThreshold, c.TrailingLogs = 8, 2 })
+	nodes := newTestCluster(t, 3, false, func(c *Config) { steady(c); c.SnapshotThreshold, c.TrailingLogs = 8, 2 })
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)")
 	late := followers(nodes, leader)[0]
