@@ -121,7 +121,11 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 		p.abandonStale(cmd.Time)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
-			b.add(i, l, p.skipReadsElsewhere(commandItems(l.Index, cmd)), true)
+			items := p.skipReadsElsewhere(commandItems(l.Index, cmd))
+			if hooks.skipMatch != "" {
+				items = p.skipHooked(l.Index, items)
+			}
+			b.add(i, l, items, true)
 		case cmdLoad:
 			b.flush(resp)
 			resp[i] = p.applyLoad(l, cmd.Load)

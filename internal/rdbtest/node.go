@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,8 @@ type Node struct {
 	RaftAddr string
 	// Args are extra flags; they go before the data directory.
 	Args []string
+	// Env is added to the process's environment (test switches).
+	Env []string
 
 	mu       sync.Mutex
 	id       string
@@ -94,6 +97,9 @@ func (n *Node) Start() {
 	}
 	args = append(args, "-http-addr", n.HTTPAddr, "-raft-addr", n.RaftAddr)
 	cmd := exec.Command(n.bin, append(append(args, n.Args...), n.Dir)...)
+	if len(n.Env) > 0 {
+		cmd.Env = append(os.Environ(), n.Env...)
+	}
 	n.mu.Lock()
 	from := n.logs.Len()
 	w := &lockedWriter{mu: &n.mu, w: &n.logs}
