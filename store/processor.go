@@ -72,6 +72,8 @@ type processor struct {
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
+	// sums are the digests taken at checksum markers (checksum.go).
+	sums checksums
 
 	mu      sync.Mutex
 	state   appliedState
@@ -126,6 +128,14 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 				items = p.skipHooked(l.Index, items)
 			}
 			b.add(i, l, items, true)
+			if cmd.Checksum {
+				b.term = p.termAfter(b.term, l)
+				b.flush(resp)
+				if p.stopped == nil {
+					p.pinChecksum(l.Index)
+				}
+				continue
+			}
 		case cmdLoad:
 			b.flush(resp)
 			resp[i] = p.applyLoad(l, cmd.Load)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +50,9 @@ type netFaults struct {
 	pids    func() []int // process ID of each node, 0 if down
 	rng     *rand.Rand
 	proxies []*nodeProxy
+	// known and unknown count connections whose dialling node was and
+	// was not found.
+	known, unknown atomic.Int64
 }
 
 func newNetFaults(seed uint64, pids func() []int) *netFaults {
@@ -112,6 +116,11 @@ func (c *proxyConn) close() {
 
 func (p *nodeProxy) handle(client net.Conn) {
 	from := p.nf.identify(client)
+	if from < 0 {
+		p.nf.unknown.Add(1)
+	} else {
+		p.nf.known.Add(1)
+	}
 	p.nf.mu.Lock()
 	cut := p.nf.get(from, p.to).mode == linkCut || p.nf.get(p.to, from).mode == linkCut
 	p.nf.mu.Unlock()

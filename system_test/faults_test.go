@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +121,7 @@ func runFaultSuite(t *testing.T, seed uint64, cfg suiteConfig) *suiteRun {
 	checkConvergence(fc, leader, 2*readyTimeout, &run.res)
 	checkBank(fc, w.h, &run.res)
 	checkLinearizable(w.h, 5*time.Minute, &run.res)
+	t.Logf("connections attributed to their node: %d, not attributed: %d", fc.net.known.Load(), fc.net.unknown.Load())
 	t.Logf("checked %d register operations (%d with unknown outcome, %d failed and not recorded), %d bank reads, %d acknowledged transfers of %d; faults injected: %d (%s)",
 		run.res.opsLin, w.h.unknown.Load(), w.h.failed.Load(), run.res.bankReads, run.res.transfers, w.h.xferTry.Load(),
 		run.nem.total(), run.nem.summary())
@@ -203,5 +205,40 @@ func TestFaults_DetectsStaleReads(t *testing.T) {
 	}
 	if _, err := os.Stat(run.dir + "/linearizability.html"); err != nil {
 		t.Errorf("no visualisation in %s: %v", run.dir, err)
+	}
+}
+
+// TestFaults_PartitionElectsNewLeader checks the network faults
+// themselves: connections are attributed to the node that opened them,
+// and isolating the leader (cut, then blackholed) makes the other two
+// elect one of themselves while the old one can no longer commit.
+func TestFaults_PartitionElectsNewLeader(t *testing.T) {
+	fc := startFaultCluster(t, rdbBin, 3, 1, nil)
+	for _, mode := range []linkMode{linkCut, linkBlackhole} {
+		old := fc.waitLeader(readyTimeout)
+		if old < 0 {
+			t.Fatal("no leader")
+		}
+		fc.net.isolate(old, fc.all(), mode)
+		rest := fc.followers(old)
+		waitUntil(t, readyTimeout, "a new leader among the majority", func() (bool, string) {
+			for _, i := range rest {
+				if s, err := fc.status(i); err == nil && s.Raft.State == "Leader" {
+					return true, ""
+				}
+			}
+			return false, "none of the majority leads"
+		})
+		code, body, err := fc.nodes[old].Do("POST", "/db/execute?timeout=2s", "application/json", `["CREATE TABLE IF NOT EXISTS t (x)"]`)
+		if err == nil && code == 200 && !strings.Contains(body, "error") {
+			t.Errorf("mode %d: the isolated old leader acknowledged a write: %s", mode, body)
+		}
+		fc.net.heal()
+		if fc.waitLeader(readyTimeout) < 0 {
+			t.Fatal("no leader after healing")
+		}
+	}
+	if fc.net.known.Load() == 0 || fc.net.unknown.Load() > fc.net.known.Load()/10 {
+		t.Errorf("connections attributed to a node: %d, not attributed: %d", fc.net.known.Load(), fc.net.unknown.Load())
 	}
 }
