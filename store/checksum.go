@@ -132,6 +132,11 @@ func (s *Store) ChecksumAt(ctx context.Context, index uint64) (db.Checksum, erro
 			select {
 			case <-r.done:
 				return r.sum, r.err
+			default:
+			}
+			select {
+			case <-r.done:
+				return r.sum, r.err
 			case <-ctx.Done():
 				return db.Checksum{}, fmt.Errorf("checksum at %d: %w", index, ctx.Err())
 			}

@@ -152,24 +152,23 @@ type nodeState struct {
 	rows  map[string]string
 }
 
-// convergenceTables are the tables compared across nodes, in order.
-var convergenceTables = []struct{ name, query string }{
+// table is one table convergence compares, and the query listing it.
+type table struct{ name, query string }
+
+// workloadTables are the fault suite's tables.
+var workloadTables = []table{
 	{"reg", "SELECT k, v FROM reg ORDER BY k"},
 	{"bank", "SELECT id, balance FROM bank ORDER BY id"},
 	{"xfer", "SELECT rowid, tid, src, dst, amount FROM xfer ORDER BY rowid"},
 }
 
-func readState(n *Node) (nodeState, error) {
+func readState(n *Node, tables []table) (nodeState, error) {
 	s := nodeState{rows: map[string]string{}}
-	v, err := queryValues(n, "SELECT raft_index FROM _rdb_applied", "none")
+	before, err := appliedIndex(n)
 	if err != nil {
 		return s, err
 	}
-	if len(v) != 1 || len(v[0]) != 1 {
-		return s, fmt.Errorf("applied index of %s: %v", n.ID(), v)
-	}
-	s.index = fmt.Sprint(v[0][0])
-	for _, tb := range convergenceTables {
+	for _, tb := range tables {
 		rows, err := queryValues(n, tb.query, "none")
 		if err != nil {
 			return s, err
@@ -177,26 +176,49 @@ func readState(n *Node) (nodeState, error) {
 		b, _ := json.Marshal(rows)
 		s.rows[tb.name] = string(b)
 	}
+	// The rows belong to one index only if it did not move meanwhile.
+	if s.index, err = appliedIndex(n); err != nil {
+		return s, err
+	}
+	if s.index != before {
+		return s, fmt.Errorf("%s moved from index %s to %s while being read", n.ID(), before, s.index)
+	}
 	return s, nil
+}
+
+// appliedIndex is the index n's database says it reflects.
+func appliedIndex(n *Node) (string, error) {
+	v, err := queryValues(n, "SELECT raft_index FROM _rdb_applied", "none")
+	if err != nil {
+		return "", err
+	}
+	if len(v) != 1 || len(v[0]) != 1 {
+		return "", fmt.Errorf("applied index of %s: %v", n.ID(), v)
+	}
+	return fmt.Sprint(v[0][0]), nil
 }
 
 // checkConvergence waits up to d until every node is at the same applied
 // index with the same rows. If they never are, it names each node that
 // differs from node ref (the leader) at the same index, and the tables.
-func checkConvergence(fc *faultCluster, ref int, d time.Duration, r *checkResult) {
+func checkConvergence(fc *faultCluster, ref int, tables []table, d time.Duration, r *checkResult) {
 	deadline := time.Now().Add(d)
 	var last string
 	for {
 		states := make([]nodeState, len(fc.nodes))
 		var err error
 		for i, n := range fc.nodes {
-			if states[i], err = readState(n); err != nil {
+			if states[i], err = readState(n, tables); err != nil {
 				break
 			}
 		}
 		if err == nil {
-			diff := convergenceDiff(fc, ref, states)
+			diff, diverged := convergenceDiff(fc, ref, tables, states)
 			if diff == "" {
+				return
+			}
+			if diverged {
+				r.failf("convergence: %s", diff)
 				return
 			}
 			last = diff
@@ -214,8 +236,8 @@ func checkConvergence(fc *faultCluster, ref int, d time.Duration, r *checkResult
 // convergenceDiff describes how states differ from states[ref], "" if
 // they do not. Nodes at another index are only reported as behind (they
 // may still be catching up); nodes at the same index with other rows have
-// diverged.
-func convergenceDiff(fc *faultCluster, ref int, states []nodeState) string {
+// diverged, which diverged reports.
+func convergenceDiff(fc *faultCluster, ref int, tables []table, states []nodeState) (diff string, diverged bool) {
 	var out []string
 	for i, s := range states {
 		if i == ref {
@@ -226,14 +248,15 @@ func convergenceDiff(fc *faultCluster, ref int, states []nodeState) string {
 				i, fc.nodes[i].ID(), s.index, ref, fc.nodes[ref].ID(), states[ref].index))
 			continue
 		}
-		for _, tb := range convergenceTables {
+		for _, tb := range tables {
 			if s.rows[tb.name] != states[ref].rows[tb.name] {
 				out = append(out, fmt.Sprintf("node %d (%s) diverged from node %d (%s) at applied index %s: table %s differs",
 					i, fc.nodes[i].ID(), ref, fc.nodes[ref].ID(), s.index, tb.name))
+				diverged = true
 			}
 		}
 	}
-	return strings.Join(out, "; ")
+	return strings.Join(out, "; "), diverged
 }
 
 // writeArtifacts puts the history, porcupine's visualisation, the

@@ -118,7 +118,7 @@ func runFaultSuite(t *testing.T, seed uint64, cfg suiteConfig) *suiteRun {
 	if leader < 0 {
 		t.Fatal("no leader after the final heal")
 	}
-	checkConvergence(fc, leader, 2*readyTimeout, &run.res)
+	checkConvergence(fc, leader, workloadTables, 2*readyTimeout, &run.res)
 	checkBank(fc, w.h, &run.res)
 	checkLinearizable(w.h, 5*time.Minute, &run.res)
 	t.Logf("connections attributed to their node: %d, not attributed: %d", fc.net.known.Load(), fc.net.unknown.Load())

@@ -70,6 +70,9 @@ type node struct {
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
 	raftLn net.Listener
+	// verifier compares replicas' checksums (divergence.go).
+	verifier   *cluster.Verifier
+	stopVerify context.CancelFunc
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -104,6 +107,7 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	n.startVerifier()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -164,6 +168,9 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
+	if err := n.newVerifier(hc.Reporters); err != nil {
+		return err
+	}
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
@@ -277,6 +284,9 @@ func splitAddrs(s string) []string {
 // first if it can), then the inter-node channel.
 func (n *node) Close(ctx context.Context) error {
 	var errs []error
+	if n.stopVerify != nil {
+		n.stopVerify()
+	}
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
