@@ -290,3 +290,53 @@ func writeArtifacts(fc *faultCluster, h *history, nem *nemesis, r *checkResult) 
 	fc.dumpLogs(dir)
 	return dir, nil
 }
+
+// checkDivergenceReports checks rdb's own divergence detection after a
+// run: no node ever logged a diverged replica, and a round of the final
+// leader, after everything healed, found every other node matching.
+func checkDivergenceReports(fc *faultCluster, leader int, d time.Duration, r *checkResult) {
+	for i, n := range fc.nodes {
+		if strings.Contains(n.Logs(), "replica diverged") {
+			r.failf("divergence detection: node %d (%s) logged a diverged replica", i, n.ID())
+		}
+	}
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var last string
+	for time.Now().Before(deadline) {
+		ok, seen := lastRoundMatches(fc, leader, start)
+		if ok {
+			return
+		}
+		last = seen
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.failf("divergence detection: no round of leader %s found every node matching within %s; last: %s",
+		fc.nodes[leader].ID(), d, last)
+}
+
+// lastRoundMatches reports whether the leader's last divergence round
+// started after since and found every other node matching.
+func lastRoundMatches(fc *faultCluster, leader int, since time.Time) (bool, string) {
+	var st struct {
+		LastRound *struct {
+			Started time.Time         `json:"started"`
+			Nodes   map[string]string `json:"nodes"`
+			Error   string            `json:"error"`
+		} `json:"last_round"`
+	}
+	code, body, err := fc.nodes[leader].Do("GET", "/status?key=divergence", "", "")
+	if err != nil || code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.LastRound == nil {
+		return false, fmt.Sprintf("%d %v %s", code, err, body)
+	}
+	lr := st.LastRound
+	if lr.Started.Before(since) || lr.Error != "" || len(lr.Nodes) != len(fc.nodes)-1 {
+		return false, body
+	}
+	for _, v := range lr.Nodes {
+		if v != "match" {
+			return false, body
+		}
+	}
+	return true, body
+}
