@@ -121,11 +121,17 @@ func runFaultSuite(t *testing.T, seed uint64, cfg suiteConfig) *suiteRun {
 	checkConvergence(fc, leader, workloadTables, 2*readyTimeout, &run.res)
 	checkBank(fc, w.h, &run.res)
 	checkDivergenceReports(fc, leader, 2*readyTimeout, &run.res)
-	checkLinearizable(w.h, 5*time.Minute, &run.res)
+	checkLinearizable(w.h, max(5*time.Minute, cfg.duration/2), &run.res)
 	t.Logf("connections attributed to their node: %d, not attributed: %d", fc.net.known.Load(), fc.net.unknown.Load())
 	t.Logf("checked %d register operations (%d with unknown outcome, %d failed and not recorded), %d bank reads, %d acknowledged transfers of %d; faults injected: %d (%s)",
 		run.res.opsLin, w.h.unknown.Load(), w.h.failed.Load(), run.res.bankReads, run.res.transfers, w.h.xferTry.Load(),
 		run.nem.total(), run.nem.summary())
+	restores, snaps := 0, 0
+	for _, n := range fc.nodes {
+		restores += strings.Count(n.Logs(), "restored database from snapshot")
+		snaps += debugVar(t, n, "store", "num_snapshots")
+	}
+	t.Logf("snapshot restores (installs and start-up restores, all incarnations): %d; snapshots by the final processes: %d", restores, snaps)
 	if len(run.res.problems) > 0 {
 		dir, err := writeArtifacts(fc, w.h, run.nem, &run.res)
 		if err != nil {
@@ -151,7 +157,11 @@ func ciSuite(bin string) suiteConfig {
 func TestFaults_Linearizable(t *testing.T) {
 	seed := linSeedFor(t)
 	cfg := ciSuite(rdbBin)
-	cfg.duration = linDuration(t)
+	if cfg.duration = linDuration(t); cfg.duration > 0 {
+		// Spread the long history over more keys, so each key's
+		// history (and the checker's search) stays small.
+		cfg.keys = 256
+	}
 	run := runFaultSuite(t, seed, cfg)
 	for _, p := range run.res.problems {
 		t.Error(p)
