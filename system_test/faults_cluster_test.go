@@ -148,6 +148,32 @@ func (fc *faultCluster) kill(i int) {
 	fc.nodes[i].Kill()
 }
 
+// gracefulStopLimit is how long terminate waits after SIGTERM: a node
+// gives its own shutdown 30s, so a node still running after that hangs.
+const gracefulStopLimit = 40 * time.Second
+
+// terminate stops node i with SIGTERM and returns how long it took. A
+// node that outlives gracefulStopLimit fails the test and is killed.
+func (fc *faultCluster) terminate(i int) time.Duration {
+	fc.resume(i)
+	n := fc.nodes[i]
+	pid := n.Pid()
+	if pid == 0 {
+		return 0
+	}
+	start := time.Now()
+	syscall.Kill(pid, syscall.SIGTERM)
+	for !n.Exited() && time.Since(start) < gracefulStopLimit {
+		time.Sleep(20 * time.Millisecond)
+	}
+	d := time.Since(start)
+	if !n.Exited() {
+		fc.t.Errorf("node %d (%s) still running %s after SIGTERM", i, n.ID(), d)
+	}
+	n.Kill()
+	return d
+}
+
 // start starts node i if it is down and waits until it is ready.
 func (fc *faultCluster) start(i int) {
 	fc.t.Helper()

@@ -263,9 +263,8 @@ func (n *nemesis) restartAll(kill bool) {
 			defer wg.Done()
 			if kill {
 				fc.kill(i)
-			} else {
-				fc.resume(i)
-				fc.nodes[i].Stop()
+			} else if d := fc.terminate(i); d > 15*time.Second {
+				n.note(fmt.Sprintf("node %d took %s to stop after SIGTERM", i, d.Round(time.Millisecond)))
 			}
 		}()
 	}

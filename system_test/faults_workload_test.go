@@ -19,14 +19,6 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-// The register workload's table: one row per key, v the register.
-const regSchema = `["CREATE TABLE reg (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)"]`
-
-// The bank workload's tables: accounts, and one row per transfer so that
-// a transfer applied twice (or half) shows.
-const bankSchema = `["CREATE TABLE bank (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)",` +
-	`"CREATE TABLE xfer (tid INTEGER NOT NULL, src INTEGER, dst INTEGER, amount INTEGER)"]`
-
 const (
 	bankAccounts = 8
 	bankInitial  = 100
@@ -118,17 +110,20 @@ func (w *workload) setup() {
 	if l < 0 {
 		t.Fatal("no leader to set up the workload on")
 	}
-	n := w.fc.nodes[l]
-	n.Execute("/db/execute", regSchema)
-	n.Execute("/db/execute", bankSchema)
-	var stmts []string
+	// One request, so that every prefix of the log a node may serve a
+	// stale read from has either no tables or all of them, filled.
+	stmts := []string{
+		`"CREATE TABLE reg (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)"`,
+		`"CREATE TABLE bank (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)"`,
+		`"CREATE TABLE xfer (tid INTEGER NOT NULL, src INTEGER, dst INTEGER, amount INTEGER)"`,
+	}
 	for k := range w.keys {
 		stmts = append(stmts, fmt.Sprintf(`"INSERT INTO reg(k, v) VALUES(%d, 0)"`, k))
 	}
 	for a := range bankAccounts {
 		stmts = append(stmts, fmt.Sprintf(`"INSERT INTO bank(id, balance) VALUES(%d, %d)"`, a, bankInitial))
 	}
-	n.Execute("/db/execute?transaction", "["+strings.Join(stmts, ",")+"]")
+	w.fc.nodes[l].Execute("/db/execute?transaction", "["+strings.Join(stmts, ",")+"]")
 }
 
 // run starts registers register clients and bankers bank clients; client
