@@ -65,10 +65,14 @@ func (c *checksums) get(index uint64) *checksumResult {
 	return c.results[index]
 }
 
-// pinChecksum starts the digest of the database as committed up to the
-// marker at index (FSM goroutine, right after the commit).
-func (p *processor) pinChecksum(index uint64) {
-	r := p.sums.add(index)
+// pinChecksum starts the digest r of the database as committed up to
+// the marker at index (FSM goroutine, right after the commit).
+func (p *processor) pinChecksum(index uint64, r *checksumResult) {
+	if p.stopped != nil {
+		r.err = fmt.Errorf("checksum marker %d: %w", index, errFSMStopped)
+		close(r.done)
+		return
+	}
 	pn, ok := p.db.(pinner)
 	if !ok {
 		r.err = fmt.Errorf("database cannot be digested: %w", ErrChecksumUnavailable)

@@ -129,11 +129,12 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			}
 			b.add(i, l, items, true)
 			if cmd.Checksum {
+				// Registered before the index moves, so a waiter never
+				// sees the marker applied without its digest.
+				r := p.sums.add(l.Index)
 				b.term = p.termAfter(b.term, l)
 				b.flush(resp)
-				if p.stopped == nil {
-					p.pinChecksum(l.Index)
-				}
+				p.pinChecksum(l.Index, r)
 				continue
 			}
 		case cmdLoad:
