@@ -100,6 +100,9 @@ func (p *processor) pinChecksum(index uint64, r *checksumResult) {
 // Checksum digests this node's database as it is now, at whatever index
 // it has applied (GET /db/checksum).
 func (s *Store) Checksum(ctx context.Context) (db.Checksum, error) {
+	if !s.open.Load() {
+		return db.Checksum{}, ErrNotOpen
+	}
 	pn, ok := s.db.(pinner)
 	if !ok {
 		return db.Checksum{}, ErrChecksumUnavailable
@@ -115,6 +118,9 @@ func (s *Store) Checksum(ctx context.Context) (db.Checksum, error) {
 // node's digest at it; other nodes compute theirs when they apply the
 // marker, and ChecksumAt returns them.
 func (s *Store) MarkChecksum(ctx context.Context) (db.Checksum, error) {
+	if !s.open.Load() {
+		return db.Checksum{}, ErrNotOpen
+	}
 	b, err := encodeCommand(&command{Type: cmdExecute, Time: time.Now().UnixNano(), Checksum: true})
 	if err != nil {
 		return db.Checksum{}, err
@@ -130,6 +136,11 @@ func (s *Store) MarkChecksum(ctx context.Context) (db.Checksum, error) {
 // checksum marker at index. ErrChecksumUnavailable if the node applied
 // past index without digesting it.
 func (s *Store) ChecksumAt(ctx context.Context, index uint64) (db.Checksum, error) {
+	// A peer may ask while this node is still opening (it restarted):
+	// the FSM does not exist yet.
+	if !s.open.Load() {
+		return db.Checksum{}, ErrNotOpen
+	}
 	for {
 		st, changed := s.proc.applied()
 		if r := s.proc.sums.get(index); r != nil {

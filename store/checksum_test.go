@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // TestStore_ChecksumMarker: every node digests its database at the
@@ -45,5 +47,27 @@ func TestStore_ChecksumMarker(t *testing.T) {
 	now, err := leader.Checksum(ctx)
 	if err != nil || now.Rows != 3 || now.Sum == mine.Sum {
 		t.Errorf("Checksum now: %+v %v, want 3 rows and a new sum", now, err)
+	}
+}
+
+// TestStore_Checksum_BeforeOpen: a peer's checksum call can reach a node
+// that is still opening after a restart; it must get ErrNotOpen, not
+// crash the handler (the fault suite's long run found a nil dereference
+// there).
+func TestStore_Checksum_BeforeOpen(t *testing.T) {
+	_, tn := raft.NewInmemTransport("")
+	s, err := New(testConfig(t, "n1"), tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.ChecksumAt(ctx, 5); !errors.Is(err, ErrNotOpen) {
+		t.Errorf("ChecksumAt before Open: %v, want ErrNotOpen", err)
+	}
+	if _, err := s.MarkChecksum(ctx); !errors.Is(err, ErrNotOpen) {
+		t.Errorf("MarkChecksum before Open: %v, want ErrNotOpen", err)
+	}
+	if _, err := s.Checksum(ctx); !errors.Is(err, ErrNotOpen) {
+		t.Errorf("Checksum before Open: %v, want ErrNotOpen", err)
 	}
 }

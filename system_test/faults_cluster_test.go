@@ -174,7 +174,9 @@ func (fc *faultCluster) terminate(i int) time.Duration {
 	return d
 }
 
-// start starts node i if it is down and waits until it is ready.
+// start starts node i if it is down and waits until it is ready. A node
+// that does not get ready fails the test but not at once: the suite goes
+// on to heal, check and write its artifacts.
 func (fc *faultCluster) start(i int) {
 	fc.t.Helper()
 	n := fc.nodes[i]
@@ -182,7 +184,28 @@ func (fc *faultCluster) start(i int) {
 		return
 	}
 	n.Start()
-	n.WaitReady(readyTimeout)
+	fc.waitReady(i, 2*readyTimeout)
+}
+
+// waitReady polls node i's /readyz for up to d; see start.
+func (fc *faultCluster) waitReady(i int, d time.Duration) bool {
+	fc.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if fc.nodes[i].Exited() {
+			fc.t.Errorf("node %d (%s) exited during start-up", i, fc.nodes[i].ID())
+			return false
+		}
+		if resp, err := statusClient.Get("http://" + fc.nodes[i].HTTPAddr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return true
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fc.t.Errorf("node %d (%s) not ready %s after it started", i, fc.nodes[i].ID(), d)
+	return false
 }
 
 // live is whether node i runs and is not paused or removed.
@@ -265,8 +288,33 @@ func (fc *faultCluster) isRemoved(i int) bool {
 }
 
 // remove takes node i out of the configuration through node via and
-// stops it. It reports whether the removal was acknowledged.
+// stops it. A removal whose answer was lost may still have happened, so
+// on an error the configuration decides.
 func (fc *faultCluster) remove(i, via int) error {
+	err := fc.removeRequest(i, via)
+	if err != nil && fc.isMember(i) {
+		return err
+	}
+	fc.mu.Lock()
+	fc.removed[i] = true
+	fc.mu.Unlock()
+	fc.kill(i)
+	return nil
+}
+
+// isMember reports whether node i is in the configuration the leader
+// reports (true if that cannot be learnt: the removal may not have
+// happened).
+func (fc *faultCluster) isMember(i int) bool {
+	l := fc.waitLeader(readyTimeout)
+	if l < 0 {
+		return true
+	}
+	s, err := fc.status(l)
+	return err != nil || slices.Contains(s.Members(), fc.nodes[i].ID())
+}
+
+func (fc *faultCluster) removeRequest(i, via int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	body := `{"id":"` + fc.nodes[i].ID() + `"}`
@@ -284,10 +332,6 @@ func (fc *faultCluster) remove(i, via int) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("remove %s via %s: status %d: %s", fc.nodes[i].ID(), fc.nodes[via].ID(), resp.StatusCode, b)
 	}
-	fc.mu.Lock()
-	fc.removed[i] = true
-	fc.mu.Unlock()
-	fc.kill(i)
 	return nil
 }
 
@@ -308,8 +352,8 @@ func (fc *faultCluster) readd(i int) {
 	args := slices.Clone(n.Args)
 	n.Args = append(n.Args, "-join", strings.Join(joins, ","), "-join-attempts", "20", "-join-interval", "1s")
 	n.Start()
-	n.WaitReady(2 * readyTimeout)
 	n.Args = args
+	fc.waitReady(i, 2*readyTimeout)
 	fc.mu.Lock()
 	fc.removed[i] = false
 	fc.mu.Unlock()

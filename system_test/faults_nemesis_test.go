@@ -272,7 +272,7 @@ func (n *nemesis) restartAll(kill bool) {
 	for _, nd := range fc.nodes {
 		nd.Start()
 	}
-	for _, nd := range fc.nodes {
-		nd.WaitReady(2 * readyTimeout)
+	for i := range fc.nodes {
+		fc.waitReady(i, 2*readyTimeout)
 	}
 }

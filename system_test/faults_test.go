@@ -132,7 +132,7 @@ func runFaultSuite(t *testing.T, seed uint64, cfg suiteConfig) *suiteRun {
 		snaps += debugVar(t, n, "store", "num_snapshots")
 	}
 	t.Logf("snapshot restores (installs and start-up restores, all incarnations): %d; snapshots by the final processes: %d", restores, snaps)
-	if len(run.res.problems) > 0 {
+	if len(run.res.problems) > 0 || t.Failed() {
 		dir, err := writeArtifacts(fc, w.h, run.nem, &run.res)
 		if err != nil {
 			t.Errorf("writing artifacts: %v", err)
