@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 )
 
 func checksumOf(t *testing.T, d *DB) Checksum {
@@ -90,5 +92,41 @@ func TestDB_Pin_SeesOnlyItsPosition(t *testing.T) {
 	}
 	if after := checksumOf(t, d); after.Sum == before.Sum || after.Index <= before.Index {
 		t.Errorf("digest after the write %s at %d, want a new sum at a later index than %d", after.Sum, after.Index, before.Index)
+	}
+}
+
+// TestDB_TryCheckpoint_DoesNotWait: with a reader holding the WAL (a
+// pinned checksum read), TryCheckpoint fails at once with
+// ErrCheckpointBusy instead of waiting out the busy timeout, and
+// succeeds once the reader is gone.
+func TestDB_TryCheckpoint_DoesNotWait(t *testing.T) {
+	d := newTestDB(t)
+	exec(t, d, "CREATE TABLE a (v)", "INSERT INTO a VALUES (1)")
+	p, err := d.Pin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, d, "INSERT INTO a VALUES (2)")
+	start := time.Now()
+	err = d.TryCheckpoint(context.Background())
+	if !errors.Is(err, ErrCheckpointBusy) {
+		t.Errorf("TryCheckpoint under a reader: %v, want ErrCheckpointBusy", err)
+	}
+	if took := time.Since(start); took > busyTimeoutMS*time.Millisecond/2 {
+		t.Errorf("TryCheckpoint took %s: it waited for the reader", took)
+	}
+	if _, err := p.Finish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.TryCheckpoint(context.Background()); err != nil {
+		t.Errorf("TryCheckpoint without readers: %v", err)
+	}
+	// The write connection's busy timeout is back for everything else.
+	var ms int
+	if err := d.wconn.QueryRowContext(context.Background(), "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		t.Fatal(err)
+	}
+	if ms != busyTimeoutMS {
+		t.Errorf("busy_timeout of the write connection %d, want %d", ms, busyTimeoutMS)
 	}
 }

@@ -166,3 +166,20 @@ func (s *Store) ChecksumAt(ctx context.Context, index uint64) (db.Checksum, erro
 		}
 	}
 }
+
+// tryCheckpointer is implemented by *db.DB.
+type tryCheckpointer interface {
+	TryCheckpoint(ctx context.Context) error
+}
+
+// checkpointIfFree checkpoints the WAL unless a reader holds it (then it
+// fails at once, where Checkpoint would stall the write connection for
+// the busy timeout): for the checkpoints after a snapshot, which only
+// keep the WAL short. A digest's pinned read holds the WAL for seconds on
+// a large database; each such stall stopped writes for 5 s.
+func (p *processor) checkpointIfFree() error {
+	if t, ok := p.db.(tryCheckpointer); ok {
+		return t.TryCheckpoint(context.Background())
+	}
+	return p.db.Checkpoint(context.Background())
+}
