@@ -43,6 +43,9 @@ type command struct {
 	Requests []commandRequest `codec:"r,omitempty"`
 	Load     []byte           `codec:"l,omitempty"` // cmdLoad: the database file
 	Chunk    *loadChunk       `codec:"c,omitempty"` // cmdLoadChunk
+	// Checksum marks a cmdExecute without requests as a checksum marker
+	// (checksum.go). Older builds skip the key and apply an empty entry.
+	Checksum bool `codec:"ck,omitempty"`
 }
 
 // commandRequest is a db.Request plus the mode to run it in.

@@ -90,6 +90,10 @@ type Config struct {
 	// reapSet and reapReadOnlySet say whether the reap timeouts were
 	// given on the command line (an explicit 0 is refused).
 	reapSet, reapReadOnlySet bool
+	// DivergenceCheckInterval and DivergenceCheckTimeout drive the
+	// leader's replica checksum comparison (rdb only).
+	DivergenceCheckInterval time.Duration
+	DivergenceCheckTimeout  time.Duration
 }
 
 // notYet marks flags that are accepted for compatibility but whose feature
@@ -174,6 +178,8 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.MemProfile, "mem-profile", "", "Path to file for memory profiling information")
 	fs.StringVar(&cfg.TraceProfile, "trace-profile", "", "Path to file for trace profiling information"+notYet)
 
+	fs.DurationVar(&cfg.DivergenceCheckInterval, "divergence-check-int", time.Hour, "Period between the leader's comparisons of every node's database checksum at a common log index (rdb only). Set to 0 to disable")
+	fs.DurationVar(&cfg.DivergenceCheckTimeout, "divergence-check-timeout", 10*time.Minute, "Longest one divergence check may take, digests on every node included (rdb only)")
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "Show version information and exit")
 	return fs
 }

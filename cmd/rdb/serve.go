@@ -76,6 +76,9 @@ type node struct {
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
 	raftLn net.Listener
+	// verifier compares replicas' checksums (divergence.go).
+	verifier   *cluster.Verifier
+	stopVerify context.CancelFunc
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -110,6 +113,7 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	n.startVerifier()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -174,6 +178,9 @@ func (n *node) startCluster(dataPath string) error {
 		return err
 	}
 	n.discoStatus(hc.Reporters)
+	if err := n.newVerifier(hc.Reporters); err != nil {
+		return err
+	}
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
@@ -289,6 +296,9 @@ func splitAddrs(s string) []string {
 // first if it can), then the inter-node channel.
 func (n *node) Close(ctx context.Context) error {
 	var errs []error
+	if n.stopVerify != nil {
+		n.stopVerify()
+	}
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
