@@ -368,3 +368,27 @@ func (t *Tx) endLocked(why error, cause string) {
 	t.s.txs.mu.Unlock()
 	t.s.slot.release()
 }
+
+// ReadOnly reports whether every statement only reads (a statement that
+// does not prepare counts as a write).
+func (s *Store) ReadOnly(ctx context.Context, stmts []db.Statement) (bool, error) {
+	if !s.open.Load() {
+		return false, ErrNotOpen
+	}
+	return s.db.ReadOnly(ctx, stmts)
+}
+
+// Describe prepares one statement locally and reports its parameters and
+// columns without running it.
+func (s *Store) Describe(ctx context.Context, sql string) (db.Description, error) {
+	if !s.open.Load() {
+		return db.Description{}, ErrNotOpen
+	}
+	d, ok := s.db.(interface {
+		Describe(ctx context.Context, sql string) (db.Description, error)
+	})
+	if !ok {
+		return db.Description{}, ErrTxUnsupported
+	}
+	return d.Describe(ctx, sql)
+}

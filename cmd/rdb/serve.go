@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rdb/rdb/cluster"
+	"github.com/rdb/rdb/hrana"
 	httpd "github.com/rdb/rdb/http"
 	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
@@ -65,6 +66,7 @@ type node struct {
 	proxy  *cluster.Proxy
 	store  *store.Store
 	http   *httpd.Service
+	hrana  *hrana.Server
 	sec    security
 	// httpLn and raftLn are bound first, so that port 0 can be resolved
 	// before anything uses the addresses; their services then own them.
@@ -164,11 +166,16 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
+	if n.hrana, err = newHrana(cfg, n); err != nil {
+		return err
+	}
+	hc.Reporters["hrana"] = func() (map[string]any, error) { return n.hrana.Stats(), nil }
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
 	n.http.SetBackups(n.store)
+	n.http.SetHrana(n.hrana)
 	return nil
 }
 
@@ -282,6 +289,9 @@ func (n *node) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
 		}
 	}
+	if n.hrana != nil {
+		n.hrana.Close() // roll back open transactions before the store goes
+	}
 	if n.cfg.RaftClusterRemoveShutdown && n.proxy != nil && n.store != nil && n.store.IsOpen() {
 		rctx := ctx
 		if c := n.sec.joinAs; c != nil {
@@ -340,6 +350,7 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.RaftLogLevel = cfg.RaftLogLevel
 	sc.ShutdownStepdown = cfg.RaftShutdownStepdown
 	sc.NonVoter = cfg.RaftNonVoter
+	sc.TxBusyTimeout, sc.TxIdleTimeout = cfg.TxBusyTimeout, cfg.TxIdleTimeout
 	sc.Logger = logger
 	// The database could not commit applied entries: stop at once, so
 	// that a restart replays them from the log, rather than carry on
