@@ -130,6 +130,7 @@ type stmtKind uint8
 const (
 	kindOther stmtKind = iota
 	kindBegin
+	kindBeginReadOnly
 	kindCommit
 	kindRollback
 )
@@ -143,6 +144,9 @@ func classify(sql string) stmtKind {
 	}
 	switch w[0] {
 	case "BEGIN":
+		if len(w) == 3 && w[1] == "TRANSACTION" && w[2] == "READONLY" {
+			return kindBeginReadOnly
+		}
 		return kindBegin
 	case "COMMIT", "END":
 		return kindCommit
@@ -195,7 +199,9 @@ func (ex *executor) execute(ctx context.Context, s *stmt) (*stmtResult, *protoEr
 func (ex *executor) run(ctx context.Context, st db.Statement) (db.Result, *protoError) {
 	switch classify(st.SQL) {
 	case kindBegin:
-		return ex.begin(ctx)
+		return ex.begin(ctx, false)
+	case kindBeginReadOnly:
+		return ex.begin(ctx, true)
 	case kindCommit:
 		if ex.st.tx == nil {
 			return db.Result{}, &protoError{Message: "cannot commit - no transaction is active", Code: "SQLITE_ERROR"}
@@ -215,6 +221,15 @@ func (ex *executor) run(ctx context.Context, st db.Statement) (db.Result, *proto
 	}
 	if perr := ex.authorize(ctx, st); perr != nil {
 		return db.Result{}, perr
+	}
+	if ex.st.tx != nil && ex.st.readOnly {
+		ro, err := ex.s.store.ReadOnly(ctx, []db.Statement{st})
+		if err != nil {
+			return db.Result{}, requestError(err)
+		}
+		if !ro {
+			return db.Result{}, &protoError{Message: "attempt to write a readonly database", Code: "SQLITE_READONLY"}
+		}
 	}
 	req := db.Request{Statements: []db.Statement{st}, Raw: true}
 	if ex.st.tx != nil {
@@ -249,7 +264,7 @@ func one(res []db.Result) (db.Result, *protoError) {
 }
 
 // begin opens the stream's transaction at the leader's write slot.
-func (ex *executor) begin(ctx context.Context) (db.Result, *protoError) {
+func (ex *executor) begin(ctx context.Context, readOnly bool) (db.Result, *protoError) {
 	if ex.st.tx != nil {
 		return db.Result{}, &protoError{Message: "cannot start a transaction within a transaction", Code: "SQLITE_ERROR"}
 	}
@@ -260,7 +275,7 @@ func (ex *executor) begin(ctx context.Context) (db.Result, *protoError) {
 	if err != nil {
 		return db.Result{}, txError(err)
 	}
-	ex.st.tx = tx
+	ex.st.tx, ex.st.readOnly = tx, readOnly
 	return db.Result{}, nil
 }
 

@@ -16,6 +16,9 @@ type stream struct {
 	baton string // the only baton that reaches it now
 	sqls  map[int32]string
 	tx    *store.Tx
+	// readOnly: the transaction began as BEGIN TRANSACTION READONLY
+	// (@libsql/client's "read" mode), so it refuses writes.
+	readOnly bool
 	// closed: the client sent close (or the stream was dropped); dead:
 	// its transaction ended without the client (leadership lost, idle,
 	// preempted): every later pipeline gets an HTTP error saying why.

@@ -212,6 +212,12 @@ func TestHrana_RollbackCloseAndBatchCommit(t *testing.T) {
 	if jsonPath(rs, 0, "response", "result", "step_errors", 2, "message") == nil || jsonPath(rs, 0, "response", "result", "step_results", 4) == nil {
 		t.Fatalf("failing batch: %v", rs)
 	}
+	// transaction("read"): BEGIN TRANSACTION READONLY refuses writes.
+	code, m = hranaPost(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"BEGIN TRANSACTION READONLY"}},{"type":"execute","stmt":{"sql":"INSERT INTO t VALUES (99)"}},{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM t"}},{"type":"execute","stmt":{"sql":"COMMIT"}},{"type":"close"}]}`)
+	rs = results(t, code, m)
+	if jsonPath(rs, 1, "error", "code") != "SQLITE_READONLY" || jsonPath(rs, 2, "type") != "ok" || jsonPath(rs, 3, "type") != "ok" {
+		t.Fatalf("read-only transaction: %v", rs)
+	}
 	// executeMultiple(): sequence.
 	rs = pipe(t, url, `{"requests":[{"type":"sequence","sql":"INSERT INTO t VALUES (6); INSERT INTO t VALUES (7);"},{"type":"close"}]}`)
 	if jsonPath(rs, 0, "type") != "ok" {
