@@ -168,6 +168,20 @@ func TestHrana_TSClientTransaction(t *testing.T) {
 	if got := jsonPath(rs, 0, "response", "result", "cols", 1, "decltype"); got != "TEXT" {
 		t.Fatalf("decltype %v, want TEXT", got)
 	}
+	// /status counts streams and transactions.
+	resp, err := http.Get(base + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status map[string]any
+	json.NewDecoder(resp.Body).Decode(&status)
+	resp.Body.Close()
+	if got := jsonPath(status, "hrana", "transactions", "committed"); got != 1.0 {
+		t.Errorf("/status hrana.transactions.committed = %v, want 1: %v", got, status["hrana"])
+	}
+	if got := jsonPath(status, "hrana", "opened"); got == nil || got.(float64) < 3 {
+		t.Errorf("/status hrana.opened = %v", got)
+	}
 	// The closed stream's baton is an HTTP error.
 	if code, _ := hranaPost(t, url, `{"baton":"`+baton+`","requests":[]}`); code < 400 {
 		t.Fatalf("baton of a closed stream: %d", code)
