@@ -235,7 +235,16 @@ func (ex *executor) run(ctx context.Context, st db.Statement) (db.Result, *proto
 	if ex.st.tx != nil {
 		res, err := ex.st.tx.Run(ctx, &req)
 		if err != nil {
-			if ex.st.tx.Err() != nil {
+			switch {
+			case errors.Is(err, db.ErrSpecLost):
+				// SQLite itself rolled the transaction back (ON CONFLICT
+				// ROLLBACK, RAISE(ROLLBACK)): as in SQLite, the stream
+				// goes on in autocommit mode.
+				ex.st.tx = nil
+				if len(res) > 0 && res[0].Error != "" {
+					return db.Result{}, stmtError(res[0].Error) // the statement's own error
+				}
+			case ex.st.tx.Err() != nil:
 				// The transaction is over without the client: this
 				// request fails, and so will the next pipeline.
 				ex.st.dead = ex.st.tx.Err()

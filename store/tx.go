@@ -211,11 +211,7 @@ func (s *Store) beginHeld(ctx context.Context, tdb txDatabase) (*Tx, error) {
 	return t, nil
 }
 
-func (s *Store) currentTerm() uint64 {
-	var term uint64
-	fmt.Sscan(s.raft.Stats()["term"], &term)
-	return term
-}
+func (s *Store) currentTerm() uint64 { return s.raft.CurrentTerm() }
 
 func (s *Store) txBusyTimeout() time.Duration {
 	if s.cfg.TxBusyTimeout > 0 {

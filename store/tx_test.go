@@ -29,15 +29,32 @@ func txRun(t *testing.T, tx *Tx, sql string, args ...any) db.Result {
 	return res[0]
 }
 
+// beginAtLeader begins a transaction at the current leader, retrying
+// while leadership moves (50 ms Raft timeouts on a loaded machine).
+func beginAtLeader(t *testing.T, nodes []*testNode) (*testNode, *Tx) {
+	t.Helper()
+	var (
+		leader *testNode
+		tx     *Tx
+		err    error
+	)
+	waitFor(t, waitTimeout, "a transaction to begin at the leader", func() bool {
+		leader = waitLeader(t, nodes)
+		tx, err = leader.Begin(context.Background())
+		if err != nil && !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("Begin: %v", err)
+		}
+		return err == nil
+	})
+	return leader, tx
+}
+
 func TestStore_Tx_CommitIsOneEntryReproducedEverywhere(t *testing.T) {
 	nodes := newTestCluster(t, 3, false, nil)
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE t (id INTEGER PRIMARY KEY, r INTEGER, ts TEXT, prev INTEGER)")
 	ctx := context.Background()
-	tx, err := leader.Begin(ctx)
-	if err != nil {
-		t.Fatalf("Begin: %v", err)
-	}
+	leader, tx := beginAtLeader(t, nodes)
 	txRun(t, tx, "INSERT INTO t (r, ts) VALUES (RANDOM(), CURRENT_TIMESTAMP)")
 	txRun(t, tx, "INSERT INTO t (r, ts, prev) VALUES (RANDOM(), datetime('now'), last_insert_rowid())")
 	seen := txRun(t, tx, "SELECT id, r, ts, prev, changes() FROM t ORDER BY id")
@@ -186,5 +203,31 @@ func TestStore_Tx_PreemptedByMembershipChange(t *testing.T) {
 	}
 	if got := queryValues(t, n.Store, LevelStrong, "SELECT COUNT(*) FROM t"); got[0][0] != int64(0) {
 		t.Fatalf("aborted transaction applied: %v", got)
+	}
+}
+
+func TestStore_Tx_AbortedByLeaderChange(t *testing.T) {
+	nodes := newTestCluster(t, 3, false, nil)
+	leader := waitLeader(t, nodes)
+	mustExecute(t, leader.Store, "CREATE TABLE t (x)")
+	leader, tx := beginAtLeader(t, nodes)
+	txRun(t, tx, "INSERT INTO t VALUES (1)")
+	partition(nodes, leader)
+	rest := followers(nodes, leader)
+	newLeader := waitLeader(t, rest)
+	mustExecute(t, newLeader.Store, "INSERT INTO t VALUES (2)")
+	waitFor(t, waitTimeout, "the old leader to step down", func() bool { return !leader.IsLeader() })
+	if _, err := tx.Run(context.Background(), &db.Request{Statements: []db.Statement{{SQL: "INSERT INTO t VALUES (3)"}}}); !errors.Is(err, ErrTxAborted) {
+		t.Fatalf("Run after losing leadership: %v, want ErrTxAborted", err)
+	}
+	if err := tx.Commit(context.Background()); err == nil {
+		t.Fatal("Commit after losing leadership succeeded")
+	}
+	heal(nodes, leader)
+	waitAllApplied(t, nodes, newLeader.AppliedIndex())
+	for _, n := range nodes {
+		if got := queryValues(t, n.Store, LevelNone, "SELECT x FROM t ORDER BY x"); !reflect.DeepEqual(got, [][]any{{int64(2)}}) {
+			t.Fatalf("%s holds %v, want only the new leader's write", n.cfg.NodeID, got)
+		}
 	}
 }

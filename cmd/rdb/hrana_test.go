@@ -334,3 +334,22 @@ func TestHrana_BearerTokens(t *testing.T) {
 		t.Fatalf("writer by Basic auth: %v", rs)
 	}
 }
+
+func TestHrana_SQLiteRollsBackTransaction(t *testing.T) {
+	base := startHranaNode(t)
+	url := base + "/v2/pipeline"
+	pipe(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE u (x UNIQUE)"}},{"type":"execute","stmt":{"sql":"INSERT INTO u VALUES (1)"}}]}`)
+	rs := pipe(t, url, `{"requests":[
+		{"type":"execute","stmt":{"sql":"BEGIN"}},
+		{"type":"execute","stmt":{"sql":"INSERT INTO u VALUES (2)"}},
+		{"type":"execute","stmt":{"sql":"INSERT OR ROLLBACK INTO u VALUES (1)"}},
+		{"type":"get_autocommit"},
+		{"type":"execute","stmt":{"sql":"INSERT INTO u VALUES (3)"}},
+		{"type":"execute","stmt":{"sql":"COMMIT"}},
+		{"type":"execute","stmt":{"sql":"SELECT group_concat(x) FROM (SELECT x FROM u ORDER BY x)"}}]}`)
+	if jsonPath(rs, 2, "error", "code") != "SQLITE_CONSTRAINT" || jsonPath(rs, 3, "response", "is_autocommit") != true ||
+		jsonPath(rs, 4, "type") != "ok" || jsonPath(rs, 5, "type") != "error" ||
+		jsonPath(rs, 6, "response", "result", "rows", 0, 0, "value") != "1,3" {
+		t.Fatalf("results %v", rs)
+	}
+}
