@@ -35,7 +35,38 @@ var (
 	// ErrSpecEnded is the Err of a transaction that was committed or
 	// rolled back by its owner.
 	ErrSpecEnded = errors.New("transaction already ended")
+	// ErrSpecStatement refuses, without running anything, a statement
+	// that would end or escape the transaction (BEGIN, COMMIT, END,
+	// ROLLBACK other than ROLLBACK TO, VACUUM, ATTACH, DETACH): those are
+	// the owner's calls (Rollback, or the store's commit), never SQL run
+	// on the write connection. The transaction stays open.
+	ErrSpecStatement = errors.New("statement not allowed inside an interactive transaction")
 )
+
+// specForbidden are the leading keywords ErrSpecStatement refuses.
+var specForbidden = map[string]bool{"BEGIN": true, "COMMIT": true, "END": true,
+	"VACUUM": true, "ATTACH": true, "DETACH": true}
+
+// checkSpecStatements reports the first statement of req (any piece of a
+// multi-statement text) that ErrSpecStatement refuses.
+func checkSpecStatements(req *Request) error {
+	for _, st := range req.Statements {
+		for _, piece := range splitStatements(st.SQL) {
+			w := LeadingWords(piece, 4)
+			if len(w) == 0 {
+				continue
+			}
+			bad := specForbidden[w[0]]
+			if w[0] == "ROLLBACK" {
+				bad = !(len(w) > 1 && w[1] == "TO" || len(w) > 2 && w[2] == "TO")
+			}
+			if bad {
+				return fmt.Errorf("%w: %s", ErrSpecStatement, w[0])
+			}
+		}
+	}
+	return nil
+}
 
 // SpecTx is a speculative transaction on the write connection; see
 // BeginSpec. Its methods are safe for concurrent use.
@@ -87,6 +118,9 @@ func (t *SpecTx) Run(ctx context.Context, req *Request) ([]Result, error) {
 	defer d.wmu.Unlock()
 	if d.spec != t {
 		return nil, t.err
+	}
+	if err := checkSpecStatements(req); err != nil {
+		return nil, err
 	}
 	r := d.writeRunner(req, true)
 	res := r.run(ctx, ModeRequest)

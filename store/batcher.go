@@ -154,6 +154,7 @@ func (b *batcher) log(batch []*pendingRequest) {
 		return
 	}
 	if err := b.s.slot.enter(context.Background(), b.s.txBusyTimeout(), b.s.done); err != nil {
+		b.s.txs.busy.Add(1)
 		for _, p := range batch {
 			p.done <- entryResult{res: busyResult(&p.cr), err: notBusy(err)}
 		}

@@ -261,6 +261,9 @@ func (t *Tx) Run(ctx context.Context, req *db.Request) ([]db.Result, error) {
 	}
 	t.idle.Reset(t.s.txIdleTimeout())
 	res, err := t.spec.Run(ctx, req)
+	if errors.Is(err, db.ErrSpecStatement) {
+		return nil, err // refused; the transaction goes on
+	}
 	if err != nil {
 		cause := abortPreempted
 		if errors.Is(err, db.ErrSpecLost) {
