@@ -206,6 +206,19 @@ func (d *DB) ApplyTx(ctx context.Context, reqs []*Request, env Env, at Applied) 
 	if d.spec != nil {
 		d.endSpecLocked(ErrSpecEnded) // this transaction's own speculative run
 	}
+	for _, req := range reqs {
+		if err := checkSpecStatements(req); err != nil {
+			// The leader never logs these (SpecTx.Run refuses them); an
+			// entry that holds one is refused on every node alike.
+			if _, err := d.wconn.ExecContext(ctx, "BEGIN"); err != nil {
+				return nil, nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
+			}
+			if cerr := d.commitApplied(ctx, at); cerr != nil {
+				return nil, nil, cerr
+			}
+			return nil, err, nil
+		}
+	}
 	if err := d.execCached(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return nil, nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
 	}

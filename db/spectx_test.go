@@ -84,3 +84,53 @@ func TestSpecTx_PreemptedByApply(t *testing.T) {
 		t.Fatalf("schema %+v %v: the speculative table must be gone", out, err)
 	}
 }
+
+func TestApplyTx_ReplaysAndRefuses(t *testing.T) {
+	d, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	env := Env{Seed: 42, Now: time.Unix(1700000000, 0)}
+	reqs := []*Request{
+		{Statements: []Statement{{SQL: "CREATE TABLE t (id INTEGER PRIMARY KEY, r, ts)"}}},
+		{Statements: []Statement{{SQL: "INSERT INTO t (r, ts) VALUES (RANDOM(), CURRENT_TIMESTAMP)"}}},
+		{Statements: []Statement{{SQL: "SELECT r, ts, last_insert_rowid() FROM t"}}},
+	}
+	// The speculative run and the replay see the same values.
+	spec, err := d.BeginSpec(ctx, env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []Result
+	for _, r := range reqs {
+		res, err := spec.Run(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, res...)
+	}
+	res, txErr, err := d.ApplyTx(ctx, reqs, env, Applied{Index: 5, Term: 1})
+	if err != nil || txErr != nil {
+		t.Fatalf("ApplyTx: %v %v", txErr, err)
+	}
+	if got, want := res[2][0].Values, seen[2].Values; len(got) != 1 || got[0][0] != want[0][0] || got[0][1] != want[0][1] || got[0][2] != want[0][2] {
+		t.Fatalf("replay saw %v, the speculative run %v", got, want)
+	}
+	if at, _ := d.Applied(ctx); at.Index != 5 {
+		t.Fatalf("position %d, want 5", at.Index)
+	}
+	// An entry holding COMMIT is refused whole; its position is recorded.
+	_, txErr, err = d.ApplyTx(ctx, []*Request{{Statements: []Statement{{SQL: "INSERT INTO t (r) VALUES (1)"}}}, {Statements: []Statement{{SQL: "COMMIT"}}}}, env, Applied{Index: 6, Term: 1})
+	if err != nil || !errors.Is(txErr, ErrSpecStatement) {
+		t.Fatalf("ApplyTx with COMMIT: %v %v", txErr, err)
+	}
+	out, err := d.Query(ctx, &Request{Statements: []Statement{{SQL: "SELECT COUNT(*) FROM t"}}})
+	if err != nil || out[0].Values[0][0] != int64(1) {
+		t.Fatalf("rows %+v %v", out, err)
+	}
+	if at, _ := d.Applied(ctx); at.Index != 6 {
+		t.Fatalf("position %d, want 6", at.Index)
+	}
+}
