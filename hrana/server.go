@@ -101,8 +101,10 @@ func New(cfg Config, database Database, st Store) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, db: database, store: st, logger: logger.With("component", "hrana"),
-		streams: newStreams(cfg.IdleTimeout, cfg.KeepExpired, cfg.MaxStreams)}, nil
+	s := &Server{cfg: cfg, db: database, store: st, logger: logger.With("component", "hrana"),
+		streams: newStreams(cfg.IdleTimeout, cfg.KeepExpired, cfg.MaxStreams)}
+	publish(s)
+	return s, nil
 }
 
 // Close rolls back every open transaction and ends every stream.

@@ -182,6 +182,16 @@ func TestHrana_TSClientTransaction(t *testing.T) {
 	if got := jsonPath(status, "hrana", "opened"); got == nil || got.(float64) < 3 {
 		t.Errorf("/status hrana.opened = %v", got)
 	}
+	resp, err = http.Get(base + "/debug/vars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]any
+	json.NewDecoder(resp.Body).Decode(&vars)
+	resp.Body.Close()
+	if got := jsonPath(vars, "hrana", "transactions", "begun"); got == nil || got.(float64) < 1 {
+		t.Errorf("/debug/vars hrana.transactions.begun = %v", got)
+	}
 	// The closed stream's baton is an HTTP error.
 	if code, _ := hranaPost(t, url, `{"baton":"`+baton+`","requests":[]}`); code < 400 {
 		t.Fatalf("baton of a closed stream: %d", code)
