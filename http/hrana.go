@@ -1,6 +1,8 @@
 package httpd
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +34,18 @@ func (s *Service) handleHrana(c echo.Context) error {
 	}
 	r := c.Request()
 	if !s.hrana.ServesLocally() && r.Header.Get(hranaForwarded) == "" {
+		// Failures here are answered in Hrana's shape, never as the
+		// rqlite API's 200 with "error": a libSQL client must see that
+		// its stream is unusable.
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.DefaultTimeout)
+		_, err := s.cluster.LeaderAPIAddr(ctx)
+		cancel()
+		if err != nil {
+			msg := "no leader to serve the Hrana request: " + err.Error()
+			b, _ := json.Marshal(map[string]string{"message": msg, "code": "PROXY_ERROR", "error": msg})
+			c.Response().Header().Set(echo.HeaderContentType, "application/json") // exactly: the TS client compares it
+			return c.Blob(http.StatusServiceUnavailable, "application/json", b)
+		}
 		r.Header.Set(hranaForwarded, "1")
 		return s.toLeader(c, paramsOf(c))
 	}
