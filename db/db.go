@@ -76,6 +76,10 @@ type DB struct {
 	sticky     int64
 	fkDeferred fkState
 
+	// spec is the open speculative transaction (spectx.go), nil if none;
+	// under wmu.
+	spec *SpecTx
+
 	// rcache serves reads of one statement without classifying or
 	// preparing it again.
 	rcache readCache

@@ -101,6 +101,7 @@ func (d *DB) ApplyBatch(ctx context.Context, entries []Entry) ([][][]Result, err
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	out := make([][][]Result, len(entries))
 	for i := 0; i < len(entries); {
 		if needsAutocommit(entries[i].Items) {
@@ -402,6 +403,7 @@ func (d *DB) SetApplied(ctx context.Context, at Applied) error {
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	return d.writeApplied(ctx, at)
 }
 

@@ -248,7 +248,7 @@ func (r *runner) rows(ctx context.Context, open func(context.Context) (*sql.Rows
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
 	}
-	res, err := readRows(rows, r.maxBytes)
+	res, err := readRows(rows, r.maxBytes, r.req.Raw)
 	if cerr := rows.Close(); err == nil {
 		err = cerr
 	}

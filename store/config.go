@@ -50,6 +50,13 @@ type Config struct {
 	ReapTimeout         time.Duration
 	ReapReadOnlyTimeout time.Duration
 
+	// TxBusyTimeout bounds how long a write (or a second transaction)
+	// waits for an interactive transaction to end before failing with
+	// ErrBusy; TxIdleTimeout rolls back a transaction idle that long.
+	// Zero means DefaultTxBusyTimeout, DefaultTxIdleTimeout.
+	TxBusyTimeout time.Duration
+	TxIdleTimeout time.Duration
+
 	// Logger receives the store's and raft's messages; nil means
 	// slog.Default().
 	Logger *slog.Logger

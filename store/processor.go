@@ -146,6 +146,12 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			}
 			b.flush(resp)
 			resp[i] = p.applyLoadChunk(l, cmd.Time, cmd.Chunk)
+		case cmdTx:
+			if cmd.Tx == nil {
+				panic(fmt.Sprintf("store: apply log entry %d: transaction entry without a transaction", l.Index))
+			}
+			b.flush(resp)
+			resp[i] = p.applyTx(l, cmd.Time, cmd.Tx)
 		default:
 			panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
 		}

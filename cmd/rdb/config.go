@@ -45,6 +45,10 @@ type Config struct {
 	RaftReapNodeTimeout       time.Duration
 	RaftReapReadOnlyTimeout   time.Duration
 
+	// Interactive transactions (Hrana): TxBusyTimeout, TxIdleTimeout.
+	TxBusyTimeout time.Duration
+	TxIdleTimeout time.Duration
+
 	AuthFile             string
 	HTTPCert             string
 	HTTPKey              string
@@ -137,6 +141,9 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.RaftLeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout. Use 0s for Raft default")
 	fs.DurationVar(&cfg.RaftReapNodeTimeout, "raft-reap-node-timeout", 0, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place")
 	fs.DurationVar(&cfg.RaftReapReadOnlyTimeout, "raft-reap-read-only-node-timeout", 0, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place")
+
+	fs.DurationVar(&cfg.TxBusyTimeout, "tx-busy-timeout", 5*time.Second, "How long a write waits for an open interactive (Hrana) transaction before failing with \"database is locked\" (rdb only)")
+	fs.DurationVar(&cfg.TxIdleTimeout, "tx-idle-timeout", 10*time.Second, "An idle interactive (Hrana) transaction is rolled back, and its stream expires, after this long (rdb only)")
 
 	fs.StringVar(&cfg.AuthFile, "auth", "", "Path to authentication and authorization file. If not set, not enabled")
 	fs.StringVar(&cfg.HTTPCert, "http-cert", "", "Path to HTTPS X.509 certificate")

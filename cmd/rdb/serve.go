@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rdb/rdb/cluster"
+	"github.com/rdb/rdb/hrana"
 	httpd "github.com/rdb/rdb/http"
 	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
@@ -70,6 +71,7 @@ type node struct {
 	proxy  *cluster.Proxy
 	store  *store.Store
 	http   *httpd.Service
+	hrana  *hrana.Server
 	sec    security
 	disco  *discovery
 	// httpLn and raftLn are bound first, so that port 0 can be resolved
@@ -181,11 +183,16 @@ func (n *node) startCluster(dataPath string) error {
 	if err := n.newVerifier(hc.Reporters); err != nil {
 		return err
 	}
+	if n.hrana, err = newHrana(cfg, n); err != nil {
+		return err
+	}
+	hc.Reporters["hrana"] = func() (map[string]any, error) { return n.hrana.Stats(), nil }
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
 	n.http.SetBackups(n.store)
+	n.http.SetHrana(n.hrana)
 	return nil
 }
 
@@ -304,6 +311,9 @@ func (n *node) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
 		}
 	}
+	if n.hrana != nil {
+		n.hrana.Close() // roll back open transactions before the store goes
+	}
 	if n.cfg.RaftClusterRemoveShutdown && n.proxy != nil && n.store != nil && n.store.IsOpen() {
 		rctx := ctx
 		if c := n.sec.joinAs; c != nil {
@@ -365,6 +375,7 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.NonVoter = cfg.RaftNonVoter
 	sc.ReapTimeout = cfg.RaftReapNodeTimeout
 	sc.ReapReadOnlyTimeout = cfg.RaftReapReadOnlyTimeout
+	sc.TxBusyTimeout, sc.TxIdleTimeout = cfg.TxBusyTimeout, cfg.TxIdleTimeout
 	sc.Logger = logger
 	// The database could not commit applied entries: stop at once, so
 	// that a restart replays them from the log, rather than carry on
