@@ -72,6 +72,9 @@ type processor struct {
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
+	// dbChanged is the index of the last entry that changed the
+	// database (Store.DBAppliedIndex); written on the FSM goroutine.
+	dbChanged atomic.Uint64
 
 	mu      sync.Mutex
 	state   appliedState
@@ -108,6 +111,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			return resp
 		}
 		if l.Index <= st.Index {
+			p.noteSkipped(l)
 			continue
 		}
 		if l.Type != raft.LogCommand {
@@ -119,6 +123,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
 		}
 		p.abandonStale(cmd.Time)
+		p.noteChange(l, cmd)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
 			b.add(i, l, p.skipReadsElsewhere(commandItems(l.Index, cmd)), true)
@@ -312,6 +317,7 @@ func (p *processor) restore(rc io.Reader) error {
 	}
 	p.dropStage() // the snapshot is the state before or after any load
 	p.reset(meta.Index, meta.Term)
+	p.dbChanged.Store(meta.Index)
 	counters().Add(numRestores, 1)
 	if p.starting.Load() {
 		counters().Add(numRestoresStart, 1)

@@ -103,6 +103,7 @@ func (s *Store) syncDB(logs raft.LogStore) error {
 	if err != nil {
 		return err
 	}
+	s.proc.dbChanged.Store(snapIndex)
 	if at.Index >= snapIndex {
 		counters().Add(numRestoresStartSkipped, 1)
 		s.logger.Info("database is current, snapshot restore skipped", "index", at.Index, "snapshot_index", snapIndex)

@@ -86,6 +86,10 @@ type Config struct {
 	TraceProfile          string
 
 	ShowVersion bool
+
+	// ops holds the -auto-backup, -auto-restore and -cdc-config files,
+	// read by validate (ops.go).
+	ops opsConfig
 }
 
 // notYet marks flags that are accepted for compatibility but whose feature
@@ -159,9 +163,9 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.AutoVacuumInterval, "auto-vacuum-int", 0, "Period between automatic VACUUMs. If not set, not enabled"+notYet)
 	fs.DurationVar(&cfg.AutoOptimizeInterval, "auto-optimize-int", 24*time.Hour, "Period between automatic 'PRAGMA optimize'. Set to 0h to disable"+notYet)
 	fs.BoolVar(&cfg.CompressSnapTransport, "compress-snap-transport", false, "Compress snapshots sent to other nodes"+notYet)
-	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Comma-delimited list of paths to directories, zipfiles, or tar.gz files containing SQLite extensions"+notYet)
-	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled"+notYet)
+	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Not supported: rdb's pure-Go SQLite cannot load native extensions (the node refuses to start with it)")
+	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled")
+	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled")
 	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint. If not set, not enabled"+notYet)
 	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed"+notYet)
 	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service"+notYet)
@@ -295,6 +299,9 @@ func (c *Config) validate() error {
 	if c.HTTPMaxBodySize <= 0 {
 		return errors.New("-http-max-body-size must be positive")
 	}
+	if err := c.loadOps(); err != nil {
+		return err
+	}
 	return c.refuseUnimplemented()
 }
 
@@ -323,8 +330,6 @@ func (c *Config) refuseUnimplemented() error {
 		set  bool
 	}{
 		{"-disco-mode", c.DiscoMode != ""},
-		{"-auto-restore", c.AutoRestoreFile != ""},
-		{"-extensions-path", c.ExtensionsPath != ""},
 	} {
 		if f.set {
 			return fmt.Errorf("%s is not supported by this build of rdb yet; refusing to start without it", f.name)
@@ -347,7 +352,6 @@ func (c *Config) ignoredFlags() []string {
 	add("-raft-reap-read-only-node-timeout", c.RaftReapReadOnlyTimeout != 0)
 	add("-auto-vacuum-int", c.AutoVacuumInterval != 0)
 	add("-compress-snap-transport", c.CompressSnapTransport)
-	add("-auto-backup", c.AutoBackupFile != "")
 	add("-cdc-config", c.CDCConfig != "")
 	add("-trace-profile", c.TraceProfile != "")
 	return out

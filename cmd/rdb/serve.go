@@ -70,6 +70,7 @@ type node struct {
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
 	raftLn net.Listener
+	ops    opsNode // automatic backups, restore, CDC (ops.go)
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -92,6 +93,10 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	if err := n.downloadRestore(ctx, dataPath); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
 	if err := n.startCluster(dataPath); err != nil {
 		n.Close(context.Background())
 		return nil, err
@@ -104,6 +109,7 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	n.startOps()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -164,7 +170,11 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
-	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
+	if err := n.newUploader(); err != nil {
+		return err
+	}
+	n.opsReporters(hc.Reporters)
+	n.http, err = httpd.New(hc, n.proxy, readyGate{n.store, &n.ops.restoring}, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
@@ -277,6 +287,7 @@ func splitAddrs(s string) []string {
 // first if it can), then the inter-node channel.
 func (n *node) Close(ctx context.Context) error {
 	var errs []error
+	n.stopOps()
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
