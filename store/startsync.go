@@ -49,7 +49,7 @@ func (s *Store) openDBFile(path string) (database, error) {
 	if open == nil {
 		open = openSQLite
 	}
-	d, err := open(db.Config{Path: path, FKConstraints: s.cfg.FKConstraints, MaxReadConns: s.cfg.MaxReadConns, MaxResultBytes: s.cfg.MaxResultBytes})
+	d, err := open(db.Config{Path: path, FKConstraints: s.cfg.FKConstraints, MaxReadConns: s.cfg.MaxReadConns, MaxResultBytes: s.cfg.MaxResultBytes, Changes: s.cfg.Changes})
 	if err != nil {
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Not supported: rdb's pure-Go SQLite cannot load native extensions (the node refuses to start with it)")
 	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled")
 	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled")
-	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint. If not set, not enabled"+notYet)
+	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint, or stdout. If not set, not enabled")
 	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed"+notYet)
 	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service"+notYet)
 	fs.StringVar(&cfg.DiscoConfig, "disco-config", "", "Set discovery config, or path to cluster discovery config file"+notYet)
@@ -352,7 +352,6 @@ func (c *Config) ignoredFlags() []string {
 	add("-raft-reap-read-only-node-timeout", c.RaftReapReadOnlyTimeout != 0)
 	add("-auto-vacuum-int", c.AutoVacuumInterval != 0)
 	add("-compress-snap-transport", c.CompressSnapTransport)
-	add("-cdc-config", c.CDCConfig != "")
 	add("-trace-profile", c.TraceProfile != "")
 	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"github.com/rdb/rdb/backup"
+	"github.com/rdb/rdb/cdc"
+	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/store"
 )
 
@@ -26,6 +29,7 @@ var errRestoreWithJoin = errors.New("auto-restoring cannot be used when joining 
 type opsConfig struct {
 	backup  *backup.Config
 	restore *backup.RestoreConfig
+	cdc     *cdc.Config
 }
 
 // loadOps reads and checks -auto-backup and -auto-restore, so a mistake
@@ -51,6 +55,16 @@ func (c *Config) loadOps() error {
 		}
 		c.ops.restore = rc
 	}
+	if c.CDCConfig != "" {
+		if c.RaftNonVoter {
+			return cdc.ErrNonVoter
+		}
+		cc, err := cdc.ParseFlag(c.CDCConfig)
+		if err != nil {
+			return err
+		}
+		c.ops.cdc = cc
+	}
 	return nil
 }
 
@@ -63,6 +77,7 @@ type opsNode struct {
 	restoring   atomic.Bool
 	cancel      context.CancelFunc
 	done        chan struct{}
+	cdc         *cdc.Service
 }
 
 // readyGate is the store as package http sees it, not ready while an
@@ -127,6 +142,9 @@ func (n *node) startOps() {
 	if n.ops.uploader != nil {
 		n.ops.uploader.Start()
 	}
+	if n.ops.cdc != nil {
+		n.ops.cdc.Start()
+	}
 	if n.ops.restorePath == "" {
 		return
 	}
@@ -164,6 +182,55 @@ func (n *node) opsReporters(r map[string]func() (map[string]any, error)) {
 	if u := n.ops.uploader; u != nil {
 		r["auto_backups"] = func() (map[string]any, error) { return u.Status(), nil }
 	}
+	if c := n.ops.cdc; c != nil {
+		r["cdc"] = func() (map[string]any, error) { return c.Status(), nil }
+	}
+}
+
+// newCDC creates the change data capture service, before the store, whose
+// applies feed it (storeConfig passes Capture as the store's change
+// sink). It is started with the other operations and closed after the
+// store.
+func (n *node) newCDC(dataPath string, clientTLS *tls.Config) error {
+	cc := n.cfg.ops.cdc
+	if cc == nil {
+		return nil
+	}
+	d := mux.Dialer{Header: mux.HeaderCDC, TLS: clientTLS}
+	svc, err := cdc.New(cc, n.cfg.NodeID, dataPath, cdcCluster{n}, n.mux.Listener(mux.HeaderCDC), d, os.Stdout, n.logger)
+	if err != nil {
+		return fmt.Errorf("start CDC: %w", err)
+	}
+	n.ops.cdc = svc
+	return nil
+}
+
+// closeCDC closes the CDC service once the store no longer applies.
+func (n *node) closeCDC() error {
+	if n.ops.cdc == nil {
+		return nil
+	}
+	return n.ops.cdc.Close()
+}
+
+// cdcCluster is the store as the CDC service sees it; the store is
+// created after the service, so it is looked up on each call.
+type cdcCluster struct{ n *node }
+
+func (c cdcCluster) IsLeader() bool { return c.n.store != nil && c.n.store.IsLeader() }
+
+func (c cdcCluster) OtherVoters() ([]string, error) {
+	servers, err := c.n.store.Servers()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range servers {
+		if s.Voter && s.ID != c.n.cfg.NodeID {
+			out = append(out, s.Addr)
+		}
+	}
+	return out, nil
 }
 
 // backupProvider is the store as the uploader needs it.

@@ -148,7 +148,14 @@ func (n *node) startCluster(dataPath string) error {
 	}
 	go n.mux.Serve()
 
-	if n.store, err = store.New(storeConfig(cfg, dataPath, n.logger), store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
+	if err := n.newCDC(dataPath, clientTLS); err != nil {
+		return err
+	}
+	sc := storeConfig(cfg, dataPath, n.logger)
+	if n.ops.cdc != nil {
+		sc.Changes = n.ops.cdc.Capture
+	}
+	if n.store, err = store.New(sc, store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
 	clc := cluster.DefaultClientConfig()
@@ -308,6 +315,9 @@ func (n *node) Close(ctx context.Context) error {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
+	}
+	if err := n.closeCDC(); err != nil {
+		errs = append(errs, fmt.Errorf("close CDC: %w", err))
 	}
 	if n.rpc != nil {
 		n.rpc.Close()
