@@ -149,6 +149,19 @@ func (f *fifo) bounds() (first uint64, length int, highest uint64, err error) {
 	return first, length, highest, err
 }
 
+// countAfter counts the elements with index > from.
+func (f *fifo) countAfter(from uint64) (int, error) {
+	n := 0
+	err := f.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, _ := c.Seek(key(from + 1)); k != nil; k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 func (f *fifo) sync() error { return f.db.Sync() }
 
 func (f *fifo) close() error {

@@ -49,6 +49,7 @@ type Service struct {
 	logger  *slog.Logger
 
 	hwm      atomic.Uint64 // highest index known delivered
+	pruned   atomic.Uint64 // the queue holds nothing at or below this
 	isLeader atomic.Bool
 	wake     chan struct{}
 
@@ -259,20 +260,30 @@ func (s *Service) sleepWhileLeader(ctx context.Context, d time.Duration) bool {
 	return true
 }
 
-// advance raises the high-water mark to index and prunes the queue.
+// advance raises the high-water mark to index. The queue is pruned up
+// to it once per high_watermark_interval (pruneToHWM), not per batch:
+// reads start after the mark anyway, and a write transaction per batch
+// would double the queue's cost.
 func (s *Service) advance(index uint64) {
 	for {
 		cur := s.hwm.Load()
-		if index <= cur {
+		if index <= cur || s.hwm.CompareAndSwap(cur, index) {
 			return
 		}
-		if s.hwm.CompareAndSwap(cur, index) {
-			break
-		}
 	}
-	if err := s.fifo.prune(index); err != nil {
+}
+
+// pruneToHWM deletes the queued elements at or below the high-water mark.
+func (s *Service) pruneToHWM() {
+	hwm := s.hwm.Load()
+	if hwm == 0 || hwm <= s.pruned.Load() {
+		return
+	}
+	if err := s.fifo.prune(hwm); err != nil {
 		s.logger.Warn("prune queue", "error", err)
+		return
 	}
+	s.pruned.Store(hwm)
 }
 
 // broadcastLoop sends the high-water mark to the other voters.
@@ -285,6 +296,7 @@ func (s *Service) broadcastLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		s.pruneToHWM()
 		hwm := s.hwm.Load()
 		if hwm == 0 || !s.cluster.IsLeader() {
 			continue
@@ -349,6 +361,7 @@ func (s *Service) receiveHWM(conn net.Conn) {
 	}
 	if !s.cluster.IsLeader() {
 		s.advance(binary.BigEndian.Uint64(b[:]))
+		s.pruneToHWM()
 	}
 	conn.Write([]byte{1})
 }
@@ -371,7 +384,9 @@ func (s *Service) syncLoop(ctx context.Context) {
 
 // Status is the /status section cdc.
 func (s *Service) Status() map[string]any {
-	_, length, _, err := s.fifo.bounds()
+	// Undelivered elements: those above the high-water mark (delivered
+	// ones wait for the next prune).
+	length, err := s.fifo.countAfter(s.hwm.Load())
 	fifo := map[string]any{"has_next": length > 0, "length": length}
 	if err != nil {
 		fifo["error"] = err.Error()

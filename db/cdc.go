@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,12 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
+
+const schemaVersionQuery = "SELECT schema_version FROM pragma_schema_version"
+
+// errNoStmt stands for a failure to prepare the schema version query: the
+// column cache is then dropped.
+var errNoStmt = errors.New("schema version query not prepared")
 
 // ChangeOp is the kind of a captured row change.
 type ChangeOp uint8
@@ -70,9 +77,13 @@ type capture struct {
 	sink    ChangeSink
 	cur     []RowChange    // changes of the entry being applied
 	pending []EntryChanges // entries of the open transaction
-	// columns caches each table's column names for schemaVersion.
+	// columns caches each table's column names for schemaVersion,
+	// which is looked up again only at the first entry with changes of
+	// a transaction and after an entry with DDL (checked says it is
+	// current).
 	columns       map[string][]string
 	schemaVersion int64
+	checked       bool
 }
 
 // register installs the hook on a new write connection.
@@ -138,10 +149,17 @@ func (c *capture) truncate(m int) {
 
 // endEntry closes the current entry: its changes get column names and
 // join the open transaction's.
-func (c *capture) endEntry(ctx context.Context, d *DB, index uint64) {
-	if c == nil || len(c.cur) == 0 {
+func (c *capture) endEntry(ctx context.Context, d *DB, e Entry) {
+	if c == nil {
 		return
 	}
+	if hasDDL(e.Items) {
+		c.checked = false
+	}
+	if len(c.cur) == 0 {
+		return
+	}
+	index := e.At.Index
 	c.nameColumns(ctx, d)
 	c.pending = append(c.pending, EntryChanges{Index: index, Changes: c.cur})
 	c.cur = nil
@@ -151,7 +169,7 @@ func (c *capture) endEntry(ctx context.Context, d *DB, index uint64) {
 // back; the entries are redone).
 func (c *capture) discard() {
 	if c != nil {
-		c.cur, c.pending = nil, nil
+		c.cur, c.pending, c.checked = nil, nil, false
 	}
 }
 
@@ -166,16 +184,23 @@ func (c *capture) flush() {
 		c.pending[i].CommitTime = now
 	}
 	c.sink(c.pending)
-	c.pending = nil
+	c.pending, c.checked = nil, false
 }
 
 // nameColumns fills Columns of the current changes from the schema as it
 // is now (inside the transaction, so DDL earlier in the entry counts). A
 // row whose value count does not match gets an Error instead of values.
 func (c *capture) nameColumns(ctx context.Context, d *DB) {
-	var ver int64
-	if err := d.wconn.QueryRowContext(ctx, "SELECT schema_version FROM pragma_schema_version").Scan(&ver); err != nil || ver != c.schemaVersion || c.columns == nil {
-		c.columns, c.schemaVersion = map[string][]string{}, ver
+	if !c.checked {
+		var ver int64
+		err := errNoStmt
+		if st, serr := d.wstmts.get(ctx, d.wconn, schemaVersionQuery); serr == nil {
+			err = st.QueryRowContext(ctx).Scan(&ver)
+		}
+		if err != nil || ver != c.schemaVersion || c.columns == nil {
+			c.columns, c.schemaVersion = map[string][]string{}, ver
+		}
+		c.checked = err == nil
 	}
 	for i := range c.cur {
 		rc := &c.cur[i]

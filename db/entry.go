@@ -139,7 +139,7 @@ func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (in
 			return d.redoWithout(ctx, entries[:k+1], out, start)
 		}
 		out[k] = res
-		d.cdc.endEntry(ctx, d, e.At.Index)
+		d.cdc.endEntry(ctx, d, e)
 		if err := d.writeApplied(ctx, e.At); err != nil {
 			d.rollbackWrite()
 			return 0, err
@@ -297,7 +297,7 @@ func (d *DB) applyAutocommit(ctx context.Context, items []Item, at Applied) ([][
 	case err != nil && !isNestedTxError(err):
 		return nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
 	}
-	d.cdc.endEntry(ctx, d, at.Index)
+	d.cdc.endEntry(ctx, d, Entry{Items: items, At: at})
 	if err := d.commitApplied(ctx, at); err != nil {
 		return nil, err
 	}
