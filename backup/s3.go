@@ -87,6 +87,12 @@ func (s *S3Storage) Upload(ctx context.Context, r io.Reader, size int64, id stri
 		UserMetadata: map[string]string{s3IDKey: id},
 		ContentType:  "application/octet-stream",
 		PartSize:     s3PartSize,
+		// Plain payload signing (UNSIGNED-PAYLOAD) with a Content-MD5 per
+		// request instead of aws-chunked streaming signatures, which
+		// minio-go uses over plain HTTP and some S3-compatible servers
+		// (gofakes3 among them) store undecoded in multipart parts.
+		DisableContentSha256: true,
+		SendContentMd5:       true,
 	})
 	return wrapStorage("upload to", s.dest, err)
 }
