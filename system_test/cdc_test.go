@@ -24,6 +24,7 @@ type cdcSink struct {
 
 	mu        sync.Mutex
 	envelopes []cdcEnvelope
+	raw       []string // accepted bodies, as sent
 	indexes   map[uint64]cdcElement // distinct payload indexes
 	last      time.Time             // when a new index last arrived
 	refused   int
@@ -69,6 +70,7 @@ func newCDCSink(t *testing.T) *cdcSink {
 		}
 		s.mu.Lock()
 		s.envelopes = append(s.envelopes, env)
+		s.raw = append(s.raw, string(b))
 		for _, el := range env.Payload {
 			if _, ok := s.indexes[el.Index]; !ok {
 				s.indexes[el.Index] = el
@@ -169,6 +171,21 @@ func TestCDC_SingleInsert(t *testing.T) {
 	sink.mu.Unlock()
 	if env.NodeID != n.ID() || env.ServiceID != "" {
 		t.Errorf("envelope node_id %q service_id %q, want %q and none", env.NodeID, env.ServiceID, n.ID())
+	}
+	// The body as sent, with the node's ID, the entry's index and the
+	// commit time put back to the golden file's values.
+	sink.mu.Lock()
+	raw := sink.raw[0]
+	sink.mu.Unlock()
+	raw = strings.Replace(raw, fmt.Sprintf(`"node_id":%q`, n.ID()), `"node_id":"1"`, 1)
+	raw = strings.Replace(raw, fmt.Sprintf(`"index":%d,`, els[0].Index), `"index":42,`, 1)
+	raw = strings.Replace(raw, fmt.Sprintf(`"commit_timestamp":%d,`, els[0].CommitTimestamp), `"commit_timestamp":1764874523123,`, 1)
+	golden, err := os.ReadFile("testdata/cdc_insert.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw != string(golden) {
+		t.Errorf("envelope\n%s\nwant (golden)\n%s", raw, golden)
 	}
 	code, body, err := n.Do("GET", "/status?key=cdc", "", "")
 	if err != nil || code != 200 || !strings.Contains(body, `"is_leader":true`) || !strings.Contains(body, `"sink":"`+sink.srv.URL+`"`) {
