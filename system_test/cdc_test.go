@@ -24,7 +24,7 @@ type cdcSink struct {
 
 	mu        sync.Mutex
 	envelopes []cdcEnvelope
-	raw       []string // accepted bodies, as sent
+	raw       []string              // accepted bodies, as sent
 	indexes   map[uint64]cdcElement // distinct payload indexes
 	last      time.Time             // when a new index last arrived
 	refused   int
