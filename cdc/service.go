@@ -333,7 +333,9 @@ func (s *Service) sendHWM(ctx context.Context, addr string, hwm uint64) error {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(hwmTimeout))
-	if _, err := conn.Write(key(hwm)); err != nil {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], hwm)
+	if _, err := conn.Write(b[:]); err != nil {
 		return err
 	}
 	var ack [1]byte
