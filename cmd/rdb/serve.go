@@ -374,8 +374,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 
 // statusReporters are the /status sections that come from outside package
 // http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
-// rdb loads none (-extensions-path is not implemented), reported as rqlite
-// reports a node without any.
+// rdb loads none (modernc's SQLite cannot load native extensions, so
+// -extensions-path is refused), reported as rqlite reports a node without
+// any.
 func statusReporters(m *mux.Mux, dataPath string) map[string]func() (map[string]any, error) {
 	return map[string]func() (map[string]any, error){
 		"mux": func() (map[string]any, error) { return m.Stats(), nil },
