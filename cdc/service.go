@@ -65,6 +65,7 @@ func New(cfg *Config, nodeID, dataDir string, cl Cluster, ln net.Listener, diale
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	stats()
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -113,7 +114,10 @@ func (s *Service) Capture(entries []db.EntryChanges) {
 	if len(items) == 0 {
 		return
 	}
-	if _, err := s.fifo.enqueue(items, s.hwm.Load()); err != nil {
+	n, err := s.fifo.enqueue(items, s.hwm.Load())
+	stats().Add(numEnqueued, int64(n))
+	if err != nil {
+		stats().Add(numEnqueueFailed, int64(len(items)-n))
 		s.logger.Error("queue changes; entries dropped", "first", items[0].index, "last", items[len(items)-1].index, "error", err)
 		return
 	}
@@ -227,12 +231,15 @@ func (s *Service) deliver(ctx context.Context, body []byte) bool {
 		err := s.sink.send(sctx, body)
 		cancel()
 		if err == nil {
+			stats().Add(numBatchesSent, 1)
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
 		}
+		stats().Add(numSendFailures, 1)
 		if m := s.cfg.TransmitMaxRetries; m != nil && attempt >= *m {
+			stats().Add(numBatchesDropped, 1)
 			s.logger.Error("CDC batch dropped after its retries", "attempts", attempt, "error", err)
 			return true
 		}

@@ -149,9 +149,14 @@ func TestService_RetriesThenDrops(t *testing.T) {
 	cl := &fakeCluster{}
 	cl.leader.Store(true)
 	s := newTestService(t, cfg, cl, nil)
+	counter := func(k string) int64 { return stats().Get(k).(interface{ Value() int64 }).Value() }
+	dropped, failures := counter(numBatchesDropped), counter(numSendFailures)
 	s.Start()
 	s.Capture(changes(1))
 	waitUntil(t, "batch dropped after 2 attempts", func() bool { return s.hwm.Load() == 1 })
+	if d, f := counter(numBatchesDropped)-dropped, counter(numSendFailures)-failures; d != 1 || f != 2 {
+		t.Errorf("cdc.service counters: %d dropped, %d failures; want 1 and 2", d, f)
+	}
 	rec.status.Store(200)
 	s.Capture(changes(2))
 	waitUntil(t, "next batch delivered", func() bool { return len(rec.indexes()) == 1 })
