@@ -110,12 +110,17 @@ func TestAutoBackup_S3_CycleAndRestore(t *testing.T) {
 	n.Stop()
 
 	// A fresh 3-node cluster restores the uploaded object: the leader
-	// loads it through the log, the others discard their copy.
+	// loads it through the log, the others discard their copy. It backs
+	// itself up to another key: only its leader uploads, and a new
+	// leader finds its backup already stored.
 	restore := writeJSON(t, map[string]any{"version": 1, "type": "s3", "timeout": "10s", "sub": s3Sub(ep)})
+	sub2 := s3Sub(ep)
+	sub2["path"] = "cluster2/backup.sqlite"
+	backup2 := writeJSON(t, map[string]any{"version": 1, "type": "s3", "interval": "1s", "sub": sub2})
 	nodes := make([]*Node, 3)
 	var join []string
 	for i := range nodes {
-		nodes[i] = newNode(t, "-auto-restore", restore)
+		nodes[i] = newNode(t, append([]string{"-auto-restore", restore, "-auto-backup", backup2}, fastRaft...)...)
 		nodes[i].RaftAddr = rdbtest.UnusedAddr(t)
 		join = append(join, nodes[i].RaftAddr)
 	}
@@ -140,12 +145,27 @@ func TestAutoBackup_S3_CycleAndRestore(t *testing.T) {
 	if restored != 1 || skipped != 2 {
 		t.Errorf("auto-restores %d, skipped %d; want 1 and 2", restored, skipped)
 	}
+	leader := waitLeader(t, nodes, readyTimeout)
+	waitUploads(t, leader, 1)
+	for _, f := range others(nodes, leader) {
+		if c := uploader(t, f); c != (uploaderCounters{}) {
+			t.Errorf("follower %s: %s, want no counter touched", f.ID(), c)
+		}
+	}
+	leader.Stop()
+	rest := others(nodes, leader)
+	next := waitLeader(t, rest, readyTimeout)
+	waitIdle(t, next, uploaderCounters{})
+	if c := uploader(t, next); c.ok != 0 || c.skippedID != 1 {
+		t.Errorf("new leader %s: %s, want ok=0 skipped_id=1", next.ID(), c)
+	}
 	// Restarted with data, a node does not download again.
-	nodes[0].Restart()
-	if ok := debugVar(t, nodes[0], "downloader", "num_downloads_ok"); ok != 0 {
+	leader.Start()
+	leader.WaitReady(readyTimeout)
+	if ok := debugVar(t, leader, "downloader", "num_downloads_ok"); ok != 0 {
 		t.Errorf("restarted node downloaded again")
 	}
-	waitCount(t, nodes[0], "foo", 2, readyTimeout)
+	waitCount(t, leader, "foo", 2, readyTimeout)
 }
 
 func TestAutoRestore_RefusesNonSQLite(t *testing.T) {
