@@ -105,3 +105,21 @@ func TestCDC_OffInstallsNothing(t *testing.T) {
 	}
 	exec(t, d, "CREATE TABLE t (x)", "INSERT INTO t VALUES (1)")
 }
+
+func TestCDC_UserRollbackDropsChanges(t *testing.T) {
+	d, got := newCDCDB(t)
+	ctx := context.Background()
+	_, err := d.ApplyBatch(ctx, []Entry{
+		entry(1, req("CREATE TABLE t (id INTEGER PRIMARY KEY)")),
+		// The user's own transaction runs in autocommit mode.
+		entry(2, req("INSERT INTO t VALUES (1)", "BEGIN", "INSERT INTO t VALUES (2)", "ROLLBACK", "INSERT INTO t VALUES (3)")),
+		entry(3, req("BEGIN", "INSERT INTO t VALUES (4)", "COMMIT")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "2:[INSERT t 0 1 [id] [] [1] ][INSERT t 0 3 [id] [] [3] ] 3:[INSERT t 0 4 [id] [] [4] ] "
+	if s := summary(*got); s != want {
+		t.Fatalf("captured\n%s\nwant\n%s", s, want)
+	}
+}

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -36,6 +37,23 @@ type runner struct {
 	// changes with it. multi says the last statement ran as several.
 	cdc   *capture
 	multi bool
+	// userBegin is the capture mark at the user's own BEGIN (autocommit
+	// runs only), so that their ROLLBACK takes its changes back.
+	userBegin int
+}
+
+// userTx follows a user's own BEGIN … ROLLBACK (run in autocommit mode,
+// one statement each) for change capture: the rolled-back changes must
+// not be reported. m is the mark before the statement.
+func (r *runner) userTx(sql string, m int) {
+	switch leadingKeyword(sql) {
+	case "BEGIN":
+		r.userBegin = m
+	case "ROLLBACK":
+		if !strings.Contains(strings.ToUpper(sql), " TO ") {
+			r.cdc.truncate(r.userBegin)
+		}
+	}
 }
 
 // run executes the request in mode and returns one Result per non-empty
@@ -69,6 +87,8 @@ func (r *runner) run(ctx context.Context, mode Mode) []Result {
 				r.cdc.truncate(m)
 			}
 			r.reopen()
+		} else if r.cdc != nil && !r.nested && !r.multi {
+			r.userTx(st.SQL, m)
 		}
 		if r.lost {
 			return results
