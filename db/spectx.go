@@ -233,10 +233,17 @@ func (d *DB) ApplyTx(ctx context.Context, reqs []*Request, env Env, at Applied) 
 		}
 	}
 	if txErr == nil {
+		// Change capture: the transaction's row changes are this entry's.
+		items := make([]Item, len(reqs))
+		for i, req := range reqs {
+			items[i] = Item{Req: req, Mode: ModeRequest, Env: env}
+		}
+		d.cdc.endEntry(ctx, d, Entry{Items: items, At: at})
 		if err := d.writeApplied(ctx, at); err != nil {
 			d.rollbackWrite()
 			return nil, nil, err
 		}
+		d.cdc.flush()
 		cerr := d.execCached(ctx, "COMMIT")
 		if cerr == nil {
 			return results, nil, nil

@@ -31,6 +31,9 @@ type Config struct {
 	// MaxResultBytes bounds one query's rows in memory
 	// (-db-max-result-size; 0 = no bound).
 	MaxResultBytes int64
+	// Changes receives the row changes of every applied entry (change
+	// data capture); nil captures nothing. See db.ChangeSink.
+	Changes db.ChangeSink
 
 	SnapshotThreshold  uint64        // -raft-snap
 	SnapshotInterval   time.Duration // -raft-snap-int; also the WAL size check period

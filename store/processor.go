@@ -74,6 +74,9 @@ type processor struct {
 	stage *stageMeta
 	// sums are the digests taken at checksum markers (checksum.go).
 	sums checksums
+	// dbChanged is the index of the last entry that changed the
+	// database (Store.DBAppliedIndex); written on the FSM goroutine.
+	dbChanged atomic.Uint64
 
 	mu      sync.Mutex
 	state   appliedState
@@ -110,6 +113,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			return resp
 		}
 		if l.Index <= st.Index {
+			p.noteSkipped(l)
 			continue
 		}
 		if l.Type != raft.LogCommand {
@@ -121,6 +125,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
 		}
 		p.abandonStale(cmd.Time)
+		p.noteChange(l, cmd)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
 			items := p.skipReadsElsewhere(commandItems(l.Index, cmd))
@@ -333,6 +338,7 @@ func (p *processor) restore(rc io.Reader) error {
 	}
 	p.dropStage() // the snapshot is the state before or after any load
 	p.reset(meta.Index, meta.Term)
+	p.dbChanged.Store(meta.Index)
 	counters().Add(numRestores, 1)
 	if p.starting.Load() {
 		counters().Add(numRestoresStart, 1)

@@ -98,6 +98,9 @@ type Config struct {
 	// leader's replica checksum comparison (rdb only).
 	DivergenceCheckInterval time.Duration
 	DivergenceCheckTimeout  time.Duration
+	// ops holds the -auto-backup, -auto-restore and -cdc-config files,
+	// read by validate (ops.go).
+	ops opsConfig
 }
 
 // notYet marks flags that are accepted for compatibility but whose feature
@@ -174,10 +177,10 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.AutoVacuumInterval, "auto-vacuum-int", 0, "Period between automatic VACUUMs. If not set, not enabled"+notYet)
 	fs.DurationVar(&cfg.AutoOptimizeInterval, "auto-optimize-int", 24*time.Hour, "Period between automatic 'PRAGMA optimize'. Set to 0h to disable"+notYet)
 	fs.BoolVar(&cfg.CompressSnapTransport, "compress-snap-transport", false, "Compress snapshots sent to other nodes"+notYet)
-	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Comma-delimited list of paths to directories, zipfiles, or tar.gz files containing SQLite extensions"+notYet)
-	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint. If not set, not enabled"+notYet)
+	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Not supported: rdb's pure-Go SQLite cannot load native extensions (the node refuses to start with it)")
+	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled")
+	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled")
+	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint, or stdout. If not set, not enabled")
 	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed")
 	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service")
 	fs.StringVar(&cfg.DiscoConfig, "disco-config", "", "Set discovery config, or path to cluster discovery config file")
@@ -319,7 +322,7 @@ func (c *Config) validate() error {
 	if err := c.validateDisco(); err != nil {
 		return err
 	}
-	return c.refuseUnimplemented()
+	return c.loadOps()
 }
 
 // validateSecurity checks the TLS and auth flag combinations rqlited
@@ -337,25 +340,6 @@ func (c *Config) validateSecurity() error {
 	return nil
 }
 
-// refuseUnimplemented stops a node from starting with a flag whose feature
-// is not built yet and whose absence would change what the operator gets:
-// running without the auth file or TLS they asked for, or bootstrapping a
-// lone cluster instead of joining one.
-func (c *Config) refuseUnimplemented() error {
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"-auto-restore", c.AutoRestoreFile != ""},
-		{"-extensions-path", c.ExtensionsPath != ""},
-	} {
-		if f.set {
-			return fmt.Errorf("%s is not supported by this build of rdb yet; refusing to start without it", f.name)
-		}
-	}
-	return nil
-}
-
 // ignoredFlags names set flags that are accepted but have no effect yet, so
 // serve can log them.
 func (c *Config) ignoredFlags() []string {
@@ -368,8 +352,6 @@ func (c *Config) ignoredFlags() []string {
 	add("-raft-remove-shutdown", c.RaftRemoveShutdown)
 	add("-auto-vacuum-int", c.AutoVacuumInterval != 0)
 	add("-compress-snap-transport", c.CompressSnapTransport)
-	add("-auto-backup", c.AutoBackupFile != "")
-	add("-cdc-config", c.CDCConfig != "")
 	add("-trace-profile", c.TraceProfile != "")
 	return out
 }

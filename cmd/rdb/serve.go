@@ -81,6 +81,7 @@ type node struct {
 	// verifier compares replicas' checksums (divergence.go).
 	verifier   *cluster.Verifier
 	stopVerify context.CancelFunc
+	ops        opsNode // automatic backups, restore, CDC (ops.go)
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -103,6 +104,10 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	if err := n.downloadRestore(ctx, dataPath); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
 	if err := n.startCluster(dataPath); err != nil {
 		n.Close(context.Background())
 		return nil, err
@@ -116,6 +121,7 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		return nil, err
 	}
 	n.startVerifier()
+	n.startOps()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -154,7 +160,14 @@ func (n *node) startCluster(dataPath string) error {
 	}
 	go n.mux.Serve()
 
-	if n.store, err = store.New(storeConfig(cfg, dataPath, n.logger), store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
+	if err := n.newCDC(dataPath, clientTLS); err != nil {
+		return err
+	}
+	sc := storeConfig(cfg, dataPath, n.logger)
+	if n.ops.cdc != nil {
+		sc.Changes = n.ops.cdc.Capture
+	}
+	if n.store, err = store.New(sc, store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
 	clc := cluster.DefaultClientConfig()
@@ -187,7 +200,11 @@ func (n *node) startCluster(dataPath string) error {
 		return err
 	}
 	hc.Reporters["hrana"] = func() (map[string]any, error) { return n.hrana.Stats(), nil }
-	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
+	if err := n.newUploader(); err != nil {
+		return err
+	}
+	n.opsReporters(hc.Reporters)
+	n.http, err = httpd.New(hc, n.proxy, readyGate{n.store, &n.ops.restoring}, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
@@ -306,6 +323,7 @@ func (n *node) Close(ctx context.Context) error {
 	if n.stopVerify != nil {
 		n.stopVerify()
 	}
+	n.stopOps()
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
@@ -330,6 +348,9 @@ func (n *node) Close(ctx context.Context) error {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
+	}
+	if err := n.closeCDC(); err != nil {
+		errs = append(errs, fmt.Errorf("close CDC: %w", err))
 	}
 	if n.rpc != nil {
 		n.rpc.Close()
@@ -389,8 +410,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 
 // statusReporters are the /status sections that come from outside package
 // http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
-// rdb loads none (-extensions-path is not implemented), reported as rqlite
-// reports a node without any.
+// rdb loads none (modernc's SQLite cannot load native extensions, so
+// -extensions-path is refused), reported as rqlite reports a node without
+// any.
 func statusReporters(m *mux.Mux, dataPath string) map[string]func() (map[string]any, error) {
 	return map[string]func() (map[string]any, error){
 		"mux": func() (map[string]any, error) { return m.Stats(), nil },
