@@ -7,9 +7,9 @@ import (
 )
 
 // DBAppliedIndex is the index of the last log entry that changed the
-// database: a write request (even one whose statements failed), a load
-// or a boot; not a strong read, a leader's no-op or a configuration
-// change. After a snapshot is installed it is the snapshot's index. It is
+// database: a write request (even one whose statements failed), a load,
+// a boot or an interactive transaction's commit; not a strong read, a
+// checksum marker, a leader's no-op or a configuration change. After a snapshot is installed it is the snapshot's index. It is
 // the same on every node that applied the same log, and it survives a
 // restart without writes: the file keeps its applied position, and raft
 // replays the entries after the newest snapshot through the FSM, which
@@ -27,6 +27,9 @@ func (s *Store) DBAppliedIndex() uint64 {
 func changesDB(cmd *command) bool {
 	switch cmd.Type {
 	case cmdExecute, cmdRequest, cmdQuery:
+		if cmd.Checksum {
+			return false // a divergence check's marker reads only
+		}
 		if len(cmd.Requests) == 0 {
 			return cmd.Type != cmdQuery // Boot's empty entry counts
 		}
