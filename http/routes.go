@@ -40,6 +40,7 @@ func (s *Service) routeTable() []route {
 		{"/reap", true, []string{auth.PermSnapshot}, post, s.handleReap},
 		{"/debug/vars", false, []string{auth.PermStatus}, nil, s.handleExpvar},
 		{"/debug/pprof", true, []string{auth.PermStatus}, nil, s.handlePprof},
+		{"/metrics", false, s.metricsPerms(), get, s.handleMetrics},
 	}
 }
 

@@ -72,6 +72,8 @@ type processor struct {
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
+	// obs is told how long applies and snapshots take; never nil.
+	obs Observer
 
 	mu      sync.Mutex
 	state   appliedState
@@ -83,7 +85,7 @@ func newProcessor(d database, tmpDir string, logger *slog.Logger, fatal func(err
 	if fatal == nil {
 		fatal = func(err error) { panic(err) }
 	}
-	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, changed: make(chan struct{})}
+	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, obs: nopObserver{}, changed: make(chan struct{})}
 	p.fullNeeded.Store(true)
 	p.recoverStage()
 	return p

@@ -67,6 +67,8 @@ type Store struct {
 	walNudge          chan struct{}
 	appliedSinceNudge uint64
 	openOnce          sync.Once
+	// leaderChanges counts the leaders this node has seen (watchLeader).
+	leaderChanges atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -140,9 +142,10 @@ func (s *Store) doOpen(context.Context) (err error) {
 	if err := s.newRaft(logs, stable); err != nil {
 		return err
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.monitorWAL()
 	go s.batch.run()
+	go s.watchLeader()
 	s.open.Store(true)
 	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
 	return nil
@@ -166,6 +169,9 @@ func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error)
 		}
 		s.closers = append(s.closers, w)
 		logs, stable = w, w
+	}
+	if s.cfg.Observer != nil {
+		logs = timedLog{LogStore: logs, obs: s.cfg.Observer}
 	}
 	cache, err := raft.NewLogCache(logCacheSize, logs)
 	if err != nil {

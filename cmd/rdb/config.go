@@ -61,6 +61,7 @@ type Config struct {
 	NodeVerifyCommonName string
 	HTTPAllowOrigin      string
 	HTTPMaxBodySize      int64
+	MetricsNoAuth        bool
 
 	FKConstraints       bool
 	WriteQueueCap       int
@@ -145,6 +146,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.NodeVerifyServerName, "node-verify-server-name", "", "Hostname to verify on certificate returned by a node")
 	fs.StringVar(&cfg.NodeVerifyCommonName, "node-verify-common-name", "", "Common name a peer node's certificate must present")
 	fs.StringVar(&cfg.HTTPAllowOrigin, "http-allow-origin", "", "Value to set for Access-Control-Allow-Origin HTTP header")
+	fs.BoolVar(&cfg.MetricsNoAuth, "metrics-no-auth", false, "Serve /metrics (Prometheus) without authentication even when -auth is set (rdb only); otherwise it needs the status permission")
 	fs.Int64Var(&cfg.HTTPMaxBodySize, "http-max-body-size", 64<<20, "Largest request body, in bytes, the HTTP API accepts (rdb only); larger bodies get 413")
 
 	fs.BoolVar(&cfg.FKConstraints, "fk", false, "Enable SQLite foreign key constraints")

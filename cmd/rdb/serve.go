@@ -18,6 +18,7 @@ import (
 	"github.com/rdb/rdb/cluster"
 	httpd "github.com/rdb/rdb/http"
 	"github.com/rdb/rdb/internal/mux"
+	"github.com/rdb/rdb/metrics"
 	"github.com/rdb/rdb/store"
 )
 
@@ -26,6 +27,7 @@ var (
 	_ httpd.Cluster  = (*cluster.Service)(nil)
 	_ httpd.Store    = (*store.Store)(nil)
 	_ cluster.Local  = (*store.Store)(nil)
+	_ store.Observer = (*metrics.Registry)(nil)
 )
 
 // serve runs a node until SIGINT or SIGTERM, then shuts it down gracefully.
@@ -66,6 +68,9 @@ type node struct {
 	store  *store.Store
 	http   *httpd.Service
 	sec    security
+	// metrics is the node's Prometheus registry (GET /metrics); it reads
+	// the store and the HTTP service when scraped.
+	metrics *metrics.Registry
 	// httpLn and raftLn are bound first, so that port 0 can be resolved
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
@@ -142,7 +147,12 @@ func (n *node) startCluster(dataPath string) error {
 	}
 	go n.mux.Serve()
 
-	if n.store, err = store.New(storeConfig(cfg, dataPath, n.logger), store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
+	if err := n.newMetrics(); err != nil {
+		return err
+	}
+	sc := storeConfig(cfg, dataPath, n.logger)
+	sc.Observer = n.metrics
+	if n.store, err = store.New(sc, store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
 	clc := cluster.DefaultClientConfig()
@@ -164,6 +174,7 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
+	n.observeHTTP(&hc)
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
