@@ -41,6 +41,8 @@ func (s *Service) routeTable() []route {
 		{"/debug/vars", false, []string{auth.PermStatus}, nil, s.handleExpvar},
 		{"/debug/pprof", true, []string{auth.PermStatus}, nil, s.handlePprof},
 		{"/metrics", false, s.metricsPerms(), get, s.handleMetrics},
+		{"/console", true, []string{auth.PermUI}, []string{http.MethodGet, http.MethodHead}, s.handleConsole},
+		{"/", false, nil, nil, s.handleRoot},
 	}
 }
 
