@@ -370,7 +370,8 @@ let selectedTable = null;
 async function refreshSchema() {
   showError($("schema-error"), "");
   const r = await api("POST", "/db/query?associative",
-    ["SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"]);
+    ["SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') " +
+      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_rdb\\_%' ESCAPE '\\' ORDER BY name"]);
   const res = r.ok && r.data && r.data.results && r.data.results[0];
   if (!res || res.error) {
     showError($("schema-error"), "Cannot list tables: " + (res && res.error ? res.error : failure(r)));
