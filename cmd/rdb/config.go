@@ -62,6 +62,7 @@ type Config struct {
 	HTTPAllowOrigin      string
 	HTTPMaxBodySize      int64
 	MetricsNoAuth        bool
+	OTLP                 otlpFlags
 
 	FKConstraints       bool
 	WriteQueueCap       int
@@ -171,6 +172,8 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.CPUProfile, "cpu-profile", "", "Path to file for CPU profiling information")
 	fs.StringVar(&cfg.MemProfile, "mem-profile", "", "Path to file for memory profiling information")
 	fs.StringVar(&cfg.TraceProfile, "trace-profile", "", "Path to file for trace profiling information"+notYet)
+
+	registerOTLPFlags(fs, &cfg.OTLP)
 
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "Show version information and exit")
 	return fs
@@ -296,6 +299,9 @@ func (c *Config) validate() error {
 	}
 	if c.HTTPMaxBodySize <= 0 {
 		return errors.New("-http-max-body-size must be positive")
+	}
+	if err := c.OTLP.validate(); err != nil {
+		return err
 	}
 	return c.refuseUnimplemented()
 }
