@@ -41,9 +41,14 @@ func (n *node) queuedWrites() int {
 	return n.http.QueuedWrites()
 }
 
-// observeHTTP mounts /metrics and per-endpoint request metrics on hc.
+// observeHTTP mounts /metrics and per-endpoint request metrics on hc,
+// and reports the OTLP flags in /status.
 func (n *node) observeHTTP(hc *httpd.Config) {
 	hc.Metrics = n.metrics
 	hc.MetricsOpen = n.cfg.MetricsNoAuth
 	hc.ObserveEndpoint = func(name string) httpd.EndpointObserver { return n.metrics.Endpoint(name) }
+	if hc.Reporters == nil {
+		hc.Reporters = map[string]func() (map[string]any, error){}
+	}
+	hc.Reporters["otlp_metrics"] = n.cfg.OTLP.status
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -26,7 +27,7 @@ type otlpFlags struct {
 var errOTLPNeedsEndpoint = errors.New("OTLP options require -otlp-endpoint")
 
 func registerOTLPFlags(fs *flag.FlagSet, o *otlpFlags) {
-	fs.StringVar(&o.Endpoint, "otlp-endpoint", "", "OTLP/gRPC collector address (host:port, no scheme) to push metrics to. If not set, not enabled")
+	fs.StringVar(&o.Endpoint, "otlp-endpoint", "", "OTLP/gRPC collector address (host:port, no scheme) to push metrics to. Validated, but this build of rdb does not push OTLP (a warning is logged): scrape /metrics instead")
 	fs.DurationVar(&o.Interval, "otlp-interval", 30*time.Second, "Interval between OTLP metric pushes")
 	fs.BoolVar(&o.Insecure, "otlp-insecure", false, "Push OTLP metrics over plaintext gRPC")
 	fs.BoolVar(&o.NoVerify, "otlp-no-verify", false, "Skip verification of the OTLP collector's certificate")
@@ -68,4 +69,27 @@ func (o otlpFlags) validate() error {
 		}
 	}
 	return nil
+}
+
+// otlpNotBuilt says why rdb does not push OTLP: the OpenTelemetry SDK with
+// its OTLP/gRPC exporter (and gRPC) made the binary 9.2 MB (35%) larger
+// and added 17 modules, for what /metrics already serves.
+const otlpNotBuilt = "OTLP metrics push is not built into this rdb (the OpenTelemetry OTLP/gRPC exporter " +
+	"would add 9 MB to the binary); the same metrics are served in the Prometheus format at GET /metrics, " +
+	"which an OpenTelemetry Collector can scrape (prometheus receiver)"
+
+// warn logs, at start, that -otlp-endpoint has no effect.
+func (o otlpFlags) warn(logger *slog.Logger) {
+	if o.Endpoint != "" {
+		logger.Warn(otlpNotBuilt, "flag", "-otlp-endpoint", "endpoint", o.Endpoint)
+	}
+}
+
+// status is the otlp_metrics section of /status (OPS.md §5).
+func (o otlpFlags) status() (map[string]any, error) {
+	m := map[string]any{"enabled": false, "endpoint": o.Endpoint, "interval": o.Interval.String()}
+	if o.Endpoint != "" {
+		m["error"] = otlpNotBuilt
+	}
+	return m, nil
 }

@@ -58,3 +58,14 @@ func TestParseServeFlags_OTLP(t *testing.T) {
 		t.Errorf("key without endpoint: %v, want errOTLPNeedsEndpoint", err)
 	}
 }
+
+func TestOTLPFlags_Status(t *testing.T) {
+	off, _ := otlpFlags{Interval: 30 * time.Second}.status()
+	if off["enabled"] != false || off["error"] != nil || off["interval"] != "30s" {
+		t.Errorf("status without endpoint = %v", off)
+	}
+	on, _ := otlpFlags{Endpoint: "c:4317", Interval: time.Minute}.status()
+	if on["enabled"] != false || on["endpoint"] != "c:4317" || on["error"] != otlpNotBuilt {
+		t.Errorf("status with endpoint = %v", on)
+	}
+}

@@ -36,6 +36,7 @@ func serve(cfg *Config, logOut io.Writer) error {
 	for _, f := range cfg.ignoredFlags() {
 		logger.Warn("flag accepted but not implemented yet; ignoring it", "flag", f)
 	}
+	cfg.OTLP.warn(logger)
 	stopProfile, err := startProfiles(cfg)
 	if err != nil {
 		return err
