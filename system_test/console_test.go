@@ -158,7 +158,8 @@ func TestConsole_Browser(t *testing.T) {
 	consoleQuery(t, ctx, shots)
 	consoleSQLError(t, ctx, shots)
 	consoleSchema(t, ctx, shots)
-	consoleBackup(t, ctx, shots)
+	backup := consoleBackup(t, ctx, shots)
+	consoleRestore(t, ctx, n, backup)
 	consolePhone(t, ctx, shots)
 }
 
@@ -253,8 +254,9 @@ func consoleSchema(t *testing.T, ctx context.Context, shots string) {
 	shoot(t, ctx, shots, "4-schema.png")
 }
 
-// consoleBackup downloads a backup through the page's link.
-func consoleBackup(t *testing.T, ctx context.Context, shots string) {
+// consoleBackup downloads a backup through the page's link and returns
+// the file's path.
+func consoleBackup(t *testing.T, ctx context.Context, shots string) string {
 	t.Helper()
 	dir := t.TempDir()
 	enabled := true
@@ -283,7 +285,8 @@ func consoleBackup(t *testing.T, ctx context.Context, shots string) {
 			break
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, guid))
+	path := filepath.Join(dir, guid)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,6 +294,26 @@ func consoleBackup(t *testing.T, ctx context.Context, shots string) {
 		t.Errorf("downloaded backup (%d bytes) is not a SQLite file holding fruit", len(b))
 	}
 	t.Logf("downloaded backup: %d bytes", len(b))
+	return path
+}
+
+// consoleRestore empties the table behind the page's back, then uploads
+// the backup through the restore form and checks the rows are back.
+func consoleRestore(t *testing.T, ctx context.Context, n *Node, backup string) {
+	t.Helper()
+	n.Execute("/db/execute", `["DELETE FROM fruit"]`)
+	do(t, ctx, "restore the backup",
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		chromedp.SetUploadFiles(css(`#restore-file`), []string{backup}),
+		chromedp.Click(css(`#restore-run`)),
+		chromedp.WaitVisible(css(`#restore-result .ok, #restore-result .error`)))
+	msg := get(t, ctx, "read the restore result", chromedp.Text(css(`#restore-result`)))
+	if !strings.HasPrefix(msg, "Restored ") {
+		t.Fatalf("restore result: %q", msg)
+	}
+	if got := n.Query("SELECT COUNT(*) FROM fruit", "level=strong"); !strings.Contains(got, `"values":[[3]]`) {
+		t.Errorf("after the restore: %s, want the 3 rows of the backup", got)
+	}
 }
 
 // consolePhone checks the query tab fits a phone-sized screen.
