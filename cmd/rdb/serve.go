@@ -48,6 +48,11 @@ func serve(cfg *Config, logOut io.Writer) error {
 
 	n, err := startNode(ctx, cfg, logger)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while still forming or joining a cluster.
+			logger.Info("signal received during start-up; stopped", "error", err)
+			return nil
+		}
 		return err
 	}
 	<-ctx.Done()
@@ -69,6 +74,7 @@ type node struct {
 	store  *store.Store
 	http   *httpd.Service
 	sec    security
+	disco  *discovery
 	// metrics is the node's Prometheus registry (GET /metrics); it reads
 	// the store and the HTTP service when scraped.
 	metrics *metrics.Registry
@@ -175,6 +181,10 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
+	if n.disco, err = n.newDiscovery(); err != nil {
+		return err
+	}
+	n.discoStatus(hc.Reporters)
 	n.observeHTTP(&hc)
 	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
 	if err != nil {
@@ -214,6 +224,8 @@ func (n *node) openStore(ctx context.Context) error {
 	}
 	joins := splitAddrs(cfg.JoinAddrs)
 	switch {
+	case cfg.DiscoMode != "":
+		return n.discover(ctx, has)
 	case len(joins) > 0 && cfg.BootstrapExpect > 0:
 		return n.bootstrapExpect(ctx, joins)
 	case len(joins) > 0:
@@ -305,6 +317,7 @@ func (n *node) Close(ctx context.Context) error {
 			n.logger.Info("removed this node from the cluster")
 		}
 	}
+	n.closeDiscovery()
 	if n.store != nil {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
@@ -352,6 +365,8 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.RaftLogLevel = cfg.RaftLogLevel
 	sc.ShutdownStepdown = cfg.RaftShutdownStepdown
 	sc.NonVoter = cfg.RaftNonVoter
+	sc.ReapTimeout = cfg.RaftReapNodeTimeout
+	sc.ReapReadOnlyTimeout = cfg.RaftReapReadOnlyTimeout
 	sc.Logger = logger
 	// The database could not commit applied entries: stop at once, so
 	// that a restart replays them from the log, rather than carry on
