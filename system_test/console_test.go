@@ -154,6 +154,7 @@ func TestConsole_Browser(t *testing.T) {
 		t.Errorf("nodes table = %q, want this node as leader", nodes)
 	}
 	shoot(t, ctx, shots, "1-status.png")
+	consoleKeyboard(t, ctx)
 
 	consoleQuery(t, ctx, shots)
 	consoleSQLError(t, ctx, shots)
@@ -161,6 +162,34 @@ func TestConsole_Browser(t *testing.T) {
 	backup := consoleBackup(t, ctx, shots)
 	consoleRestore(t, ctx, n, backup)
 	consolePhone(t, ctx, shots)
+}
+
+// consoleKeyboard checks the tabs work from the keyboard and that every
+// form control has a label.
+func consoleKeyboard(t *testing.T, ctx context.Context) {
+	t.Helper()
+	selected := func() string {
+		return get(t, ctx, "read the selected tab", chromedp.Evaluate[string](
+			`document.querySelector('[role="tab"][aria-selected="true"]').id + " " + document.activeElement.id`))
+	}
+	do(t, ctx, "arrow right from Status", chromedp.Focus(css(`#tab-status`)), chromedp.KeyEvent(kb.ArrowRight))
+	if got := selected(); got != "tab-query tab-query" {
+		t.Errorf("after ArrowRight: selected and focused %q, want tab-query", got)
+	}
+	do(t, ctx, "End", chromedp.KeyEvent(kb.End))
+	if got := selected(); got != "tab-backup tab-backup" {
+		t.Errorf("after End: selected and focused %q, want tab-backup", got)
+	}
+	do(t, ctx, "Home", chromedp.KeyEvent(kb.Home))
+	if got := selected(); got != "tab-status tab-status" {
+		t.Errorf("after Home: selected and focused %q, want tab-status", got)
+	}
+	unlabelled := get(t, ctx, "find unlabelled controls", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("input, select, textarea"))
+			.filter(e => e.labels.length === 0 && !e.getAttribute("aria-label")).map(e => e.id || e.name)`))
+	if len(unlabelled) != 0 {
+		t.Errorf("form controls without a label: %q", unlabelled)
+	}
 }
 
 // consoleQuery runs CREATE, INSERT and SELECT from the editor with

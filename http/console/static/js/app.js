@@ -359,7 +359,6 @@ function initQuery() {
   });
   $("copy-json").addEventListener("click", () => copyText(JSON.stringify(lastResults, null, 2), "JSON"));
   $("history-clear").addEventListener("click", () => { localStorage.removeItem(HISTORY_KEY); renderHistory(); });
-  onShow.query = () => $("sql").focus();
   renderHistory();
 }
 
