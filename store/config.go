@@ -75,6 +75,10 @@ type Config struct {
 	// panic: they are a broken invariant, not a failure of the node.
 	Fatal func(error)
 
+	// Observer, if set, is told about FSM applies, log appends and
+	// snapshots as they happen (metrics); nil observes nothing.
+	Observer Observer
+
 	// inmemRaft keeps the Raft log and stable store in memory, and
 	// openDB, if set, replaces db.Open (tests).
 	inmemRaft bool

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -33,14 +34,23 @@ func (f fsm) Apply(l *raft.Log) any {
 func (f fsm) ApplyBatch(logs []*raft.Log) []any {
 	f.p.fsmMu.Lock()
 	defer f.p.fsmMu.Unlock()
-	return f.p.applyBatch(logs)
+	start := time.Now()
+	resp := f.p.applyBatch(logs)
+	f.p.obs.FSMApplied(len(logs), time.Since(start))
+	return resp
 }
 
 // Snapshot copies the database; see processor.snapshot.
 func (f fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.p.fsmMu.Lock()
 	defer f.p.fsmMu.Unlock()
-	return f.p.snapshot()
+	start := time.Now()
+	snap, err := f.p.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	snap.started = start
+	return snap, nil
 }
 
 // Restore replaces the database with a snapshot.
@@ -62,6 +72,7 @@ type fsmSnapshot struct {
 	version byte          // snapshot.Version or snapshot.VersionWAL
 	meta    snapshot.Meta // where the FSM stood when it was captured
 	live    bool          // file is the live database: p.liveMu is held
+	started time.Time     // when the capture began (metrics)
 }
 
 // Persist streams the capture into the sink in the snapshot format. A
@@ -87,6 +98,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		s.p.fullNeeded.Store(false)
 	}
 	counters().Add(numSnapshots, 1)
+	s.p.obs.SnapshotTaken(time.Since(s.started))
 	if s.file == nil {
 		// A private copy: the WAL's content is now in the snapshot.
 		if err := s.p.checkpointIfFree(); err != nil {

@@ -77,6 +77,8 @@ type processor struct {
 	// dbChanged is the index of the last entry that changed the
 	// database (Store.DBAppliedIndex); written on the FSM goroutine.
 	dbChanged atomic.Uint64
+	// obs is told how long applies and snapshots take; never nil.
+	obs Observer
 
 	mu      sync.Mutex
 	state   appliedState
@@ -88,7 +90,7 @@ func newProcessor(d database, tmpDir string, logger *slog.Logger, fatal func(err
 	if fatal == nil {
 		fatal = func(err error) { panic(err) }
 	}
-	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, changed: make(chan struct{})}
+	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, obs: nopObserver{}, changed: make(chan struct{})}
 	p.fullNeeded.Store(true)
 	p.recoverStage()
 	return p

@@ -41,6 +41,7 @@ func (s *Store) openDB() error {
 	s.db = d
 	s.proc = newProcessor(d, s.cfg.Dir, s.logger, s.cfg.Fatal)
 	s.proc.onApplied = s.noteApplied
+	s.proc.obs = s.cfg.observer()
 	return nil
 }
 

@@ -71,6 +71,8 @@ type Store struct {
 	walNudge          chan struct{}
 	appliedSinceNudge uint64
 	openOnce          sync.Once
+	// leaderChanges counts the leaders this node has seen (watchLeader).
+	leaderChanges atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -146,9 +148,10 @@ func (s *Store) doOpen(context.Context) (err error) {
 		return err
 	}
 	s.startReaper()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.monitorWAL()
 	go s.batch.run()
+	go s.watchLeader()
 	if s.hasState {
 		s.wg.Add(1)
 		go s.electEarly()
@@ -176,6 +179,9 @@ func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error)
 		}
 		s.closers = append(s.closers, w)
 		logs, stable = w, w
+	}
+	if s.cfg.Observer != nil {
+		logs = timedLog{LogStore: logs, obs: s.cfg.Observer}
 	}
 	cache, err := raft.NewLogCache(logCacheSize, logs)
 	if err != nil {

@@ -65,6 +65,8 @@ type Config struct {
 	NodeVerifyCommonName string
 	HTTPAllowOrigin      string
 	HTTPMaxBodySize      int64
+	MetricsNoAuth        bool
+	OTLP                 otlpFlags
 
 	FKConstraints       bool
 	WriteQueueCap       int
@@ -163,6 +165,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.NodeVerifyServerName, "node-verify-server-name", "", "Hostname to verify on certificate returned by a node")
 	fs.StringVar(&cfg.NodeVerifyCommonName, "node-verify-common-name", "", "Common name a peer node's certificate must present")
 	fs.StringVar(&cfg.HTTPAllowOrigin, "http-allow-origin", "", "Value to set for Access-Control-Allow-Origin HTTP header")
+	fs.BoolVar(&cfg.MetricsNoAuth, "metrics-no-auth", false, "Serve /metrics (Prometheus) without authentication even when -auth is set (rdb only); otherwise it needs the status permission")
 	fs.Int64Var(&cfg.HTTPMaxBodySize, "http-max-body-size", 64<<20, "Largest request body, in bytes, the HTTP API accepts (rdb only); larger bodies get 413")
 
 	fs.BoolVar(&cfg.FKConstraints, "fk", false, "Enable SQLite foreign key constraints")
@@ -190,6 +193,8 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 
 	fs.DurationVar(&cfg.DivergenceCheckInterval, "divergence-check-int", time.Hour, "Period between the leader's comparisons of every node's database checksum at a common log index (rdb only). Set to 0 to disable")
 	fs.DurationVar(&cfg.DivergenceCheckTimeout, "divergence-check-timeout", 10*time.Minute, "Longest one divergence check may take, digests on every node included (rdb only)")
+	registerOTLPFlags(fs, &cfg.OTLP)
+
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "Show version information and exit")
 	return fs
 }
@@ -320,6 +325,9 @@ func (c *Config) validate() error {
 		return errors.New("-http-max-body-size must be positive")
 	}
 	if err := c.validateDisco(); err != nil {
+		return err
+	}
+	if err := c.OTLP.validate(); err != nil {
 		return err
 	}
 	return c.loadOps()

@@ -19,6 +19,7 @@ import (
 	"github.com/rdb/rdb/hrana"
 	httpd "github.com/rdb/rdb/http"
 	"github.com/rdb/rdb/internal/mux"
+	"github.com/rdb/rdb/metrics"
 	"github.com/rdb/rdb/store"
 )
 
@@ -27,6 +28,7 @@ var (
 	_ httpd.Cluster  = (*cluster.Service)(nil)
 	_ httpd.Store    = (*store.Store)(nil)
 	_ cluster.Local  = (*store.Store)(nil)
+	_ store.Observer = (*metrics.Registry)(nil)
 )
 
 // serve runs a node until SIGINT or SIGTERM, then shuts it down gracefully.
@@ -35,6 +37,7 @@ func serve(cfg *Config, logOut io.Writer) error {
 	for _, f := range cfg.ignoredFlags() {
 		logger.Warn("flag accepted but not implemented yet; ignoring it", "flag", f)
 	}
+	cfg.OTLP.warn(logger)
 	stopProfile, err := startProfiles(cfg)
 	if err != nil {
 		return err
@@ -74,6 +77,9 @@ type node struct {
 	hrana  *hrana.Server
 	sec    security
 	disco  *discovery
+	// metrics is the node's Prometheus registry (GET /metrics); it reads
+	// the store and the HTTP service when scraped.
+	metrics *metrics.Registry
 	// httpLn and raftLn are bound first, so that port 0 can be resolved
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
@@ -163,10 +169,14 @@ func (n *node) startCluster(dataPath string) error {
 	if err := n.newCDC(dataPath, clientTLS); err != nil {
 		return err
 	}
+	if err := n.newMetrics(); err != nil {
+		return err
+	}
 	sc := storeConfig(cfg, dataPath, n.logger)
 	if n.ops.cdc != nil {
 		sc.Changes = n.ops.cdc.Capture
 	}
+	sc.Observer = n.metrics
 	if n.store, err = store.New(sc, store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
@@ -204,6 +214,7 @@ func (n *node) startCluster(dataPath string) error {
 		return err
 	}
 	n.opsReporters(hc.Reporters)
+	n.observeHTTP(&hc)
 	n.http, err = httpd.New(hc, n.proxy, readyGate{n.store, &n.ops.restoring}, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)

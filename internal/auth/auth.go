@@ -33,6 +33,7 @@ const (
 	PermBackup    = "backup"
 	PermLoad      = "load"
 	PermSnapshot  = "snapshot"
+	PermUI        = "ui" // the web console (/console)
 	// PermJoin allows joining as a voter, and notify; it does not allow
 	// joining as a non-voter (MUST-COPY).
 	PermJoin = "join"
