@@ -101,6 +101,7 @@ func (d *DB) ApplyBatch(ctx context.Context, entries []Entry) ([][][]Result, err
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	out := make([][][]Result, len(entries))
 	for i := 0; i < len(entries); {
 		if needsAutocommit(entries[i].Items) {
@@ -158,11 +159,13 @@ func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (in
 			return d.redoWithout(ctx, entries[:k+1], out, start)
 		}
 		out[k] = res
+		d.cdc.endEntry(ctx, d, e)
 		if err := d.writeApplied(ctx, e.At); err != nil {
 			d.rollbackWrite()
 			return 0, err
 		}
 	}
+	d.cdc.flush()
 	err = d.execCached(ctx, "COMMIT")
 	if err == nil {
 		return len(entries), nil
@@ -352,6 +355,7 @@ func (d *DB) applyAutocommit(ctx context.Context, items []Item, at Applied) ([][
 	case err != nil && !isNestedTxError(err):
 		return nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
 	}
+	d.cdc.endEntry(ctx, d, Entry{Items: items, At: at})
 	if err := d.commitApplied(ctx, at); err != nil {
 		return nil, err
 	}
@@ -365,6 +369,7 @@ func (d *DB) commitApplied(ctx context.Context, at Applied) error {
 		d.rollbackWrite()
 		return err
 	}
+	d.cdc.flush()
 	if _, err := d.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		d.rollbackWrite()
 		return fmt.Errorf("apply entry %d: commit: %w", at.Index, err)
@@ -378,7 +383,7 @@ func (d *DB) commitApplied(ctx context.Context, at Applied) error {
 func (d *DB) writeRunner(req *Request, nested bool) *runner {
 	return &runner{conn: d.wconn, states: &d.states, req: req, before: d.fenv.beginStatement,
 		nested: nested, maxBytes: d.cfg.MaxResultBytes, stmts: &d.wstmts, sticky: &d.sticky,
-		noTimeout: true}
+		noTimeout: true, cdc: d.cdc}
 }
 
 // anyError reports whether any statement result holds an error.
@@ -402,6 +407,7 @@ func (d *DB) SetApplied(ctx context.Context, at Applied) error {
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	return d.writeApplied(ctx, at)
 }
 
@@ -468,6 +474,7 @@ func (d *DB) updateApplied(ctx context.Context, at Applied) (int64, error) {
 // rollbackWrite ends a failed entry transaction; SQLite may have rolled it
 // back already, so an error says nothing new.
 func (d *DB) rollbackWrite() {
+	d.cdc.discard()
 	_, _ = d.wconn.ExecContext(context.Background(), "ROLLBACK")
 }
 

@@ -117,6 +117,7 @@ func (d *DB) CopyWAL(dst string) error {
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	src := d.cfg.Path + "-wal"
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return os.WriteFile(dst, nil, 0o644)

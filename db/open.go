@@ -133,6 +133,7 @@ func (d *DB) openConns() error {
 // closeConns closes the read pool, then the write connection: the last
 // connection to close checkpoints the WAL and removes it.
 func (d *DB) closeConns() error {
+	d.preemptSpec()
 	var errs []error
 	if d.ro != nil {
 		errs = append(errs, d.ro.Close())

@@ -37,6 +37,8 @@ type Service struct {
 	// backups serves the backup/load/boot/snapshot/reap endpoints; nil
 	// until SetBackups.
 	backups Backups
+	// hrana serves the Hrana endpoints; nil until SetHrana.
+	hrana Hrana
 	// leaderTransport carries requests proxied to the leader's API; with
 	// HTTPS it trusts -http-ca-cert and presents this node's certificate.
 	// nil means http.DefaultTransport.

@@ -31,6 +31,9 @@ type Config struct {
 	// MaxResultBytes bounds one query's rows in memory
 	// (-db-max-result-size; 0 = no bound).
 	MaxResultBytes int64
+	// Changes receives the row changes of every applied entry (change
+	// data capture); nil captures nothing. See db.ChangeSink.
+	Changes db.ChangeSink
 
 	SnapshotThreshold  uint64        // -raft-snap
 	SnapshotInterval   time.Duration // -raft-snap-int; also the WAL size check period
@@ -49,6 +52,13 @@ type Config struct {
 	// -raft-reap-node-timeout, -raft-reap-read-only-node-timeout).
 	ReapTimeout         time.Duration
 	ReapReadOnlyTimeout time.Duration
+
+	// TxBusyTimeout bounds how long a write (or a second transaction)
+	// waits for an interactive transaction to end before failing with
+	// ErrBusy; TxIdleTimeout rolls back a transaction idle that long.
+	// Zero means DefaultTxBusyTimeout, DefaultTxIdleTimeout.
+	TxBusyTimeout time.Duration
+	TxIdleTimeout time.Duration
 
 	// Logger receives the store's and raft's messages; nil means
 	// slog.Default().

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -102,7 +101,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	s.p.obs.SnapshotTaken(time.Since(s.started))
 	if s.file == nil {
 		// A private copy: the WAL's content is now in the snapshot.
-		if err := s.p.db.Checkpoint(context.Background()); err != nil {
+		if err := s.p.checkpointIfFree(); err != nil {
 			s.p.logger.Warn("checkpoint after snapshot", "error", err)
 		}
 	}

@@ -72,6 +72,11 @@ type processor struct {
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
+	// sums are the digests taken at checksum markers (checksum.go).
+	sums checksums
+	// dbChanged is the index of the last entry that changed the
+	// database (Store.DBAppliedIndex); written on the FSM goroutine.
+	dbChanged atomic.Uint64
 	// obs is told how long applies and snapshots take; never nil.
 	obs Observer
 
@@ -110,6 +115,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			return resp
 		}
 		if l.Index <= st.Index {
+			p.noteSkipped(l)
 			continue
 		}
 		if l.Type != raft.LogCommand {
@@ -121,9 +127,23 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
 		}
 		p.abandonStale(cmd.Time)
+		p.noteChange(l, cmd)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
-			b.add(i, l, p.skipReadsElsewhere(commandItems(l.Index, cmd)), true)
+			items := p.skipReadsElsewhere(commandItems(l.Index, cmd))
+			if hooks.skipMatch != "" {
+				items = p.skipHooked(l.Index, items)
+			}
+			b.add(i, l, items, true)
+			if cmd.Checksum {
+				// Registered before the index moves, so a waiter never
+				// sees the marker applied without its digest.
+				r := p.sums.add(l.Index)
+				b.term = p.termAfter(b.term, l)
+				b.flush(resp)
+				p.pinChecksum(l.Index, r)
+				continue
+			}
 		case cmdLoad:
 			b.flush(resp)
 			resp[i] = p.applyLoad(l, cmd.Load)
@@ -133,6 +153,12 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			}
 			b.flush(resp)
 			resp[i] = p.applyLoadChunk(l, cmd.Time, cmd.Chunk)
+		case cmdTx:
+			if cmd.Tx == nil {
+				panic(fmt.Sprintf("store: apply log entry %d: transaction entry without a transaction", l.Index))
+			}
+			b.flush(resp)
+			resp[i] = p.applyTx(l, cmd.Time, cmd.Tx)
 		default:
 			panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
 		}
@@ -314,6 +340,7 @@ func (p *processor) restore(rc io.Reader) error {
 	}
 	p.dropStage() // the snapshot is the state before or after any load
 	p.reset(meta.Index, meta.Term)
+	p.dbChanged.Store(meta.Index)
 	counters().Add(numRestores, 1)
 	if p.starting.Load() {
 		counters().Add(numRestoresStart, 1)

@@ -64,7 +64,19 @@ func (s *Store) readAtLevel(ctx context.Context, req *Request, typ commandType, 
 			return Response{}, err
 		}
 	case LevelStrong:
-		return s.applyRequest(ctx, typ, req, mode)
+		if !s.slot.held.Load() {
+			return s.applyRequest(ctx, typ, req, mode)
+		}
+		// An interactive transaction holds the write slot: a strong read
+		// through the log would wait for it, so it is served with a read
+		// index instead, which sees every write committed before it too
+		// (readers are never blocked by a transaction).
+		if err := s.readIndex(ctx, req.LinearizableTimeout); err != nil {
+			if errors.Is(err, errUpgrade) {
+				return s.applyRequest(ctx, typ, req, mode)
+			}
+			return Response{}, err
+		}
 	}
 	return s.queryLocal(ctx, req)
 }
@@ -123,6 +135,9 @@ func isStale(now, lastContact time.Time, st appliedState, caughtUp bool, freshne
 // term has been applied the commit index may be stale, so it returns
 // errUpgrade (see DESIGN.md).
 func (s *Store) readIndex(ctx context.Context, timeout time.Duration) error {
+	if hooks.noConfirm {
+		return s.readIndexUnconfirmed(ctx, timeout)
+	}
 	if s.raft.State() != raft.Leader {
 		return ErrNotLeader
 	}
@@ -196,4 +211,15 @@ func (s *Store) caughtUp(index uint64) bool {
 		}
 	}
 	return true
+}
+
+// readIndexUnconfirmed is readIndex without any leadership check: the
+// broken read the rdb_testhooks switch noConfirm asks for.
+func (s *Store) readIndexUnconfirmed(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = defaultLinearizableTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return s.waitApplied(ctx, s.raft.CommitIndex())
 }

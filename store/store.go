@@ -62,6 +62,10 @@ type Store struct {
 	wg      sync.WaitGroup
 	snapMu  sync.Mutex // serializes forced snapshots (they reload config)
 	batch   *batcher   // packs concurrent writes into shared entries
+	// slot is the write slot an interactive transaction holds (tx.go);
+	// txs counts transactions.
+	slot *writeSlot
+	txs  txState
 	// walNudge asks monitorWAL for an early check; appliedSinceNudge is
 	// the FSM goroutine's count of bytes since the last nudge.
 	walNudge          chan struct{}
@@ -90,6 +94,7 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 	logger := orDefault(cfg.Logger).With("component", "store", "node_id", cfg.NodeID)
 	s := &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{}), walNudge: make(chan struct{}, 1)}
 	s.batch = newBatcher(s)
+	s.slot = newWriteSlot()
 	return s, nil
 }
 

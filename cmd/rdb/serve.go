@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rdb/rdb/cluster"
+	"github.com/rdb/rdb/hrana"
 	httpd "github.com/rdb/rdb/http"
 	"github.com/rdb/rdb/internal/mux"
 	"github.com/rdb/rdb/metrics"
@@ -73,6 +74,7 @@ type node struct {
 	proxy  *cluster.Proxy
 	store  *store.Store
 	http   *httpd.Service
+	hrana  *hrana.Server
 	sec    security
 	disco  *discovery
 	// metrics is the node's Prometheus registry (GET /metrics); it reads
@@ -82,6 +84,10 @@ type node struct {
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
 	raftLn net.Listener
+	// verifier compares replicas' checksums (divergence.go).
+	verifier   *cluster.Verifier
+	stopVerify context.CancelFunc
+	ops        opsNode // automatic backups, restore, CDC (ops.go)
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -104,6 +110,10 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	if err := n.downloadRestore(ctx, dataPath); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
 	if err := n.startCluster(dataPath); err != nil {
 		n.Close(context.Background())
 		return nil, err
@@ -116,6 +126,8 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	n.startVerifier()
+	n.startOps()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -154,10 +166,16 @@ func (n *node) startCluster(dataPath string) error {
 	}
 	go n.mux.Serve()
 
+	if err := n.newCDC(dataPath, clientTLS); err != nil {
+		return err
+	}
 	if err := n.newMetrics(); err != nil {
 		return err
 	}
 	sc := storeConfig(cfg, dataPath, n.logger)
+	if n.ops.cdc != nil {
+		sc.Changes = n.ops.cdc.Capture
+	}
 	sc.Observer = n.metrics
 	if n.store, err = store.New(sc, store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
@@ -185,12 +203,24 @@ func (n *node) startCluster(dataPath string) error {
 		return err
 	}
 	n.discoStatus(hc.Reporters)
+	if err := n.newVerifier(hc.Reporters); err != nil {
+		return err
+	}
+	if n.hrana, err = newHrana(cfg, n); err != nil {
+		return err
+	}
+	hc.Reporters["hrana"] = func() (map[string]any, error) { return n.hrana.Stats(), nil }
+	if err := n.newUploader(); err != nil {
+		return err
+	}
+	n.opsReporters(hc.Reporters)
 	n.observeHTTP(&hc)
-	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
+	n.http, err = httpd.New(hc, n.proxy, readyGate{n.store, &n.ops.restoring}, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
 	n.http.SetBackups(n.store)
+	n.http.SetHrana(n.hrana)
 	return nil
 }
 
@@ -301,10 +331,17 @@ func splitAddrs(s string) []string {
 // first if it can), then the inter-node channel.
 func (n *node) Close(ctx context.Context) error {
 	var errs []error
+	if n.stopVerify != nil {
+		n.stopVerify()
+	}
+	n.stopOps()
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
 		}
+	}
+	if n.hrana != nil {
+		n.hrana.Close() // roll back open transactions before the store goes
 	}
 	if n.cfg.RaftClusterRemoveShutdown && n.proxy != nil && n.store != nil && n.store.IsOpen() {
 		rctx := ctx
@@ -322,6 +359,9 @@ func (n *node) Close(ctx context.Context) error {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
+	}
+	if err := n.closeCDC(); err != nil {
+		errs = append(errs, fmt.Errorf("close CDC: %w", err))
 	}
 	if n.rpc != nil {
 		n.rpc.Close()
@@ -367,6 +407,7 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.NonVoter = cfg.RaftNonVoter
 	sc.ReapTimeout = cfg.RaftReapNodeTimeout
 	sc.ReapReadOnlyTimeout = cfg.RaftReapReadOnlyTimeout
+	sc.TxBusyTimeout, sc.TxIdleTimeout = cfg.TxBusyTimeout, cfg.TxIdleTimeout
 	sc.Logger = logger
 	// The database could not commit applied entries: stop at once, so
 	// that a restart replays them from the log, rather than carry on
@@ -380,8 +421,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 
 // statusReporters are the /status sections that come from outside package
 // http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
-// rdb loads none (-extensions-path is not implemented), reported as rqlite
-// reports a node without any.
+// rdb loads none (modernc's SQLite cannot load native extensions, so
+// -extensions-path is refused), reported as rqlite reports a node without
+// any.
 func statusReporters(m *mux.Mux, dataPath string) map[string]func() (map[string]any, error) {
 	return map[string]func() (map[string]any, error){
 		"mux": func() (map[string]any, error) { return m.Stats(), nil },
