@@ -131,7 +131,7 @@ function renderCards(st) {
     ["Raft state", raft.state],
     ["Leader", leader.node_id ? leader.node_id + (leader.addr && leader.addr !== leader.node_id ? " (" + leader.addr + ")" : "") : "none known"],
     ["Version", get(st, "build.version")],
-    ["Uptime", get(st, "node.uptime")],
+    ["Uptime", String(get(st, "node.uptime") || "").replace(/(\d+)\.\d+s$/, "$1s")],
     ["Term", raft.term],
     ["Commit index", raft.commit_index],
     ["Applied index", get(st, "store.db_applied_index")],
