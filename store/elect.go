@@ -135,7 +135,9 @@ func (s *Store) reachable(voters []raft.Server) int {
 	)
 	for _, srv := range voters {
 		if srv.ID == raft.ServerID(s.cfg.NodeID) {
+			mu.Lock() // dials started earlier in the loop count too
 			n++
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)
