@@ -27,6 +27,7 @@ type Database interface {
 type Store interface {
 	IsLeader() bool
 	Begin(ctx context.Context) (*store.Tx, error)
+	BeginRead(ctx context.Context) (*db.ReadTx, error)
 	ReadOnly(ctx context.Context, stmts []db.Statement) (bool, error)
 	Describe(ctx context.Context, sql string) (db.Description, error)
 	TxStats() map[string]any

@@ -391,3 +391,20 @@ func (s *Store) Describe(ctx context.Context, sql string) (db.Description, error
 	}
 	return d.Describe(ctx, sql)
 }
+
+// BeginRead opens a read-only transaction on this node's database: one
+// snapshot, no write slot, nothing logged (Hrana's BEGIN TRANSACTION
+// READONLY). It reads what this node has applied, like a weak read on
+// the leader.
+func (s *Store) BeginRead(ctx context.Context) (*db.ReadTx, error) {
+	if !s.open.Load() {
+		return nil, ErrNotOpen
+	}
+	d, ok := s.db.(interface {
+		BeginRead(ctx context.Context) (*db.ReadTx, error)
+	})
+	if !ok {
+		return nil, ErrTxUnsupported
+	}
+	return d.BeginRead(ctx)
+}

@@ -363,3 +363,28 @@ func TestHrana_SQLiteRollsBackTransaction(t *testing.T) {
 		t.Fatalf("results %v", rs)
 	}
 }
+
+func TestHrana_ReadOnlyTransactionIsNotBlocked(t *testing.T) {
+	base := startHranaNode(t, "-tx-busy-timeout", "30s")
+	url := base + "/v2/pipeline"
+	pipe(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE r (x)"}},{"type":"execute","stmt":{"sql":"INSERT INTO r VALUES (1)"}}]}`)
+	code, a := hranaPost(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"BEGIN IMMEDIATE"}},{"type":"execute","stmt":{"sql":"INSERT INTO r VALUES (2)"}}]}`)
+	results(t, code, a)
+	start := time.Now()
+	code, b := hranaPost(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"BEGIN TRANSACTION READONLY"}},{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM r"}},{"type":"get_autocommit"}]}`)
+	rs := results(t, code, b)
+	if got := jsonPath(rs, 1, "response", "result", "rows", 0, 0, "value"); got != "1" || jsonPath(rs, 2, "response", "is_autocommit") != false {
+		t.Fatalf("read-only transaction: %v", rs)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("read-only transaction waited %s for the writer", d)
+	}
+	rs = pipe(t, url, `{"baton":"`+a["baton"].(string)+`","requests":[{"type":"execute","stmt":{"sql":"COMMIT"}}]}`)
+	if jsonPath(rs, 0, "type") != "ok" {
+		t.Fatalf("commit: %v", rs)
+	}
+	rs = pipe(t, url, `{"baton":"`+b["baton"].(string)+`","requests":[{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM r"}},{"type":"execute","stmt":{"sql":"COMMIT"}},{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM r"}}]}`)
+	if jsonPath(rs, 0, "response", "result", "rows", 0, 0, "value") != "1" || jsonPath(rs, 2, "response", "result", "rows", 0, 0, "value") != "2" {
+		t.Fatalf("snapshot, then after its end: %v", rs)
+	}
+}
