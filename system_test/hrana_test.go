@@ -1,14 +1,11 @@
 package system_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -284,8 +281,3 @@ func TestHrana_GoDriver_Determinism(t *testing.T) {
 		}
 	}
 }
-
-// errorsIs keeps errors imported for helpers above.
-var _ = errors.Is
-var _ = bytes.Equal
-var _ sync.Mutex
