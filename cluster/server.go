@@ -209,6 +209,8 @@ func (s *Server) call(ctx context.Context, req *rpcRequest) (*rpcResponse, error
 		return s.callStore(ctx, req, s.h.Query)
 	case opRequest:
 		return s.callStore(ctx, req, s.h.Request)
+	case opChecksum:
+		return s.checksum(ctx, req)
 	}
 	return nil, fmt.Errorf("op %d: %w", req.Op, ErrUnknownOp)
 }

@@ -51,6 +51,8 @@ func countOp(o op) {
 		key = numQueryReq
 	case opRequest:
 		key = numRequestReq
+	case opChecksum:
+		key = numChecksumReq
 	}
 	stats.Add(key, 1)
 }

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"time"
+
+	"github.com/rdb/rdb/db"
 )
 
 // op names an RPC operation. Values are part of the wire format: append,
@@ -17,6 +19,7 @@ const (
 	opExecute
 	opQuery
 	opRequest
+	opChecksum
 )
 
 func (o op) String() string {
@@ -37,6 +40,8 @@ func (o op) String() string {
 		return "query"
 	case opRequest:
 		return "request"
+	case opChecksum:
+		return "checksum"
 	}
 	return "unknown"
 }
@@ -45,7 +50,7 @@ func (o op) String() string {
 // after an old one broke mid-call (it may have run once already).
 func (o op) idempotent() bool {
 	switch o {
-	case opMeta, opJoin, opNotify, opQuery:
+	case opMeta, opJoin, opNotify, opQuery, opChecksum:
 		return true
 	}
 	return false
@@ -93,6 +98,8 @@ type rpcRequest struct {
 	RemoveID  string           `codec:",omitempty"`
 	Stepdown  *StepdownRequest `codec:",omitempty"`
 	Store     *wireRequest     `codec:",omitempty"`
+	// ChecksumIndex is the checksum marker a checksum call asks about.
+	ChecksumIndex uint64 `codec:",omitempty"`
 }
 
 // rpcResponse is one response frame: Err, or the result of the op.
@@ -101,4 +108,6 @@ type rpcResponse struct {
 	Meta   *NodeMeta     `codec:",omitempty"`
 	Leader string        `codec:",omitempty"` // join: the leader that added the node
 	Store  *wireResponse `codec:",omitempty"`
+	// Checksum answers a checksum call.
+	Checksum *db.Checksum `codec:",omitempty"`
 }

@@ -73,7 +73,7 @@ func StampFile(ctx context.Context, path string, at Applied) error {
 	for _, q := range []string{appliedCreate, appliedUpsert} {
 		var args []any
 		if q == appliedUpsert {
-			args = []any{int64(at.Index), int64(at.Term)}
+			args = []any{int64(at.Index), int64(at.Term), 0}
 		}
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("stamp %s with index %d: %w", path, at.Index, err)

@@ -33,6 +33,7 @@ func (s *Service) routeTable() []route {
 		{"/leader", false, []string{auth.PermLeaderOps}, getPost, s.handleLeader},
 		{"/remove", true, []string{auth.PermRemove}, del, s.handleRemove},
 		{"/readyz", true, []string{auth.PermReady}, get, s.handleReadyz},
+		{"/db/checksum", false, []string{auth.PermStatus}, get, s.handleChecksum},
 		{"/db/backup", true, []string{auth.PermBackup}, get, s.handleBackup},
 		{"/db/load", true, []string{auth.PermLoad}, post, s.handleLoad},
 		{"/boot", true, []string{auth.PermLoad}, post, s.handleBoot},

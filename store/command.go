@@ -45,7 +45,10 @@ type command struct {
 	Requests []commandRequest `codec:"r,omitempty"`
 	Load     []byte           `codec:"l,omitempty"` // cmdLoad: the database file
 	Chunk    *loadChunk       `codec:"c,omitempty"` // cmdLoadChunk
-	Tx       *txCommand       `codec:"x,omitempty"` // cmdTx
+	// Checksum marks a cmdExecute without requests as a checksum marker
+	// (checksum.go). Older builds skip the key and apply an empty entry.
+	Checksum bool       `codec:"ck,omitempty"`
+	Tx       *txCommand `codec:"x,omitempty"` // cmdTx
 }
 
 // commandRequest is a db.Request plus the mode to run it in.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,11 @@ type Config struct {
 	RaftLogLevel       string        // -raft-log-level: ERROR, WARN, INFO, DEBUG or TRACE
 	ShutdownStepdown   bool          // -raft-shutdown-stepdown
 	NonVoter           bool          // -raft-non-voter
+	// ReapTimeout and ReapReadOnlyTimeout: the leader removes a voter,
+	// resp. non-voter, it has not reached for longer (0 = never;
+	// -raft-reap-node-timeout, -raft-reap-read-only-node-timeout).
+	ReapTimeout         time.Duration
+	ReapReadOnlyTimeout time.Duration
 
 	// TxBusyTimeout bounds how long a write (or a second transaction)
 	// waits for an interactive transaction to end before failing with
@@ -70,6 +76,10 @@ type Config struct {
 	// openDB, if set, replaces db.Open (tests).
 	inmemRaft bool
 	openDB    func(db.Config) (database, error)
+	// dialPeer checks that a peer accepts connections on its Raft
+	// address (early election); nil dials TCP. Tests with in-memory
+	// transports set it.
+	dialPeer func(ctx context.Context, addr string) error
 	// loadChunkSize overrides loadChunkSize in tests.
 	loadChunkSize int
 }
@@ -110,6 +120,9 @@ func (c Config) Validate() error {
 	if c.LeaderLeaseTimeout < 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout {
 		errs = append(errs, fmt.Errorf("leader lease timeout %s must be between 0 and the heartbeat timeout %s",
 			c.LeaderLeaseTimeout, c.HeartbeatTimeout))
+	}
+	if c.ReapTimeout < 0 || c.ReapReadOnlyTimeout < 0 {
+		errs = append(errs, errors.New("reap timeouts must not be negative"))
 	}
 	if _, err := parseLogLevel(c.RaftLogLevel); err != nil {
 		errs = append(errs, err)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -90,7 +89,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	counters().Add(numSnapshots, 1)
 	if s.file == nil {
 		// A private copy: the WAL's content is now in the snapshot.
-		if err := s.p.db.Checkpoint(context.Background()); err != nil {
+		if err := s.p.checkpointIfFree(); err != nil {
 			s.p.logger.Warn("checkpoint after snapshot", "error", err)
 		}
 	}

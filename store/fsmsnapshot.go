@@ -91,7 +91,7 @@ func (p *processor) walSnapshot(w walDatabase, meta snapshot.Meta) (*fsmSnapshot
 	// The copy holds every frame up to here. If readers keep the
 	// checkpoint from finishing, the WAL keeps those frames and the next
 	// copy repeats them, which is harmless (page images, in order).
-	if err := p.db.Checkpoint(context.Background()); err != nil {
+	if err := p.checkpointIfFree(); err != nil {
 		p.logger.Warn("checkpoint after incremental snapshot", "error", err)
 	}
 	return &fsmSnapshot{p: p, dir: dir, file: f, version: snapshot.VersionWAL, meta: meta}, nil

@@ -72,6 +72,8 @@ type processor struct {
 	// stage is the chunked load being received, nil if none
 	// (loadchunk.go); FSM calls only, under fsmMu.
 	stage *stageMeta
+	// sums are the digests taken at checksum markers (checksum.go).
+	sums checksums
 
 	mu      sync.Mutex
 	state   appliedState
@@ -121,7 +123,20 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 		p.abandonStale(cmd.Time)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
-			b.add(i, l, p.skipReadsElsewhere(commandItems(l.Index, cmd)), true)
+			items := p.skipReadsElsewhere(commandItems(l.Index, cmd))
+			if hooks.skipMatch != "" {
+				items = p.skipHooked(l.Index, items)
+			}
+			b.add(i, l, items, true)
+			if cmd.Checksum {
+				// Registered before the index moves, so a waiter never
+				// sees the marker applied without its digest.
+				r := p.sums.add(l.Index)
+				b.term = p.termAfter(b.term, l)
+				b.flush(resp)
+				p.pinChecksum(l.Index, r)
+				continue
+			}
 		case cmdLoad:
 			b.flush(resp)
 			resp[i] = p.applyLoad(l, cmd.Load)

@@ -145,9 +145,14 @@ func (s *Store) doOpen(context.Context) (err error) {
 	if err := s.newRaft(logs, stable); err != nil {
 		return err
 	}
+	s.startReaper()
 	s.wg.Add(2)
 	go s.monitorWAL()
 	go s.batch.run()
+	if s.hasState {
+		s.wg.Add(1)
+		go s.electEarly()
+	}
 	s.open.Store(true)
 	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
 	return nil
@@ -315,6 +320,10 @@ func (s *Store) Bootstrap(servers ...Server) error {
 	if err := s.raft.BootstrapCluster(cfg).Error(); err != nil {
 		return fmt.Errorf("bootstrap cluster: %w", err)
 	}
+	// A new cluster, like a restarted one, need not wait a heartbeat
+	// timeout for its first election (a lone node elects itself at once).
+	s.wg.Add(1)
+	go s.electEarly()
 	return nil
 }
 

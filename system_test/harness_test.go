@@ -13,8 +13,8 @@ import (
 	"github.com/rdb/rdb/internal/rdbtest"
 )
 
-// rdbBin is the binary built once by TestMain.
-var rdbBin string
+// rdbBin is the binary built once by TestMain, in buildDir.
+var rdbBin, buildDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -32,6 +32,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	buildDir = dir
 	if rdbBin, err = rdbtest.Build("..", dir, os.Getenv("RDB_RACE") != ""); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -90,6 +90,14 @@ type Config struct {
 	TraceProfile          string
 
 	ShowVersion bool
+
+	// reapSet and reapReadOnlySet say whether the reap timeouts were
+	// given on the command line (an explicit 0 is refused).
+	reapSet, reapReadOnlySet bool
+	// DivergenceCheckInterval and DivergenceCheckTimeout drive the
+	// leader's replica checksum comparison (rdb only).
+	DivergenceCheckInterval time.Duration
+	DivergenceCheckTimeout  time.Duration
 }
 
 // notYet marks flags that are accepted for compatibility but whose feature
@@ -131,8 +139,8 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.RaftCommitTimeout, "raft-commit-timeout", 50*time.Millisecond, "Raft commit timeout")
 	fs.DurationVar(&cfg.RaftApplyTimeout, "raft-apply-timeout", 10*time.Second, "Raft apply timeout")
 	fs.DurationVar(&cfg.RaftLeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout. Use 0s for Raft default")
-	fs.DurationVar(&cfg.RaftReapNodeTimeout, "raft-reap-node-timeout", 0, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place"+notYet)
-	fs.DurationVar(&cfg.RaftReapReadOnlyTimeout, "raft-reap-read-only-node-timeout", 0, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place"+notYet)
+	fs.DurationVar(&cfg.RaftReapNodeTimeout, "raft-reap-node-timeout", 0, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place")
+	fs.DurationVar(&cfg.RaftReapReadOnlyTimeout, "raft-reap-read-only-node-timeout", 0, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place")
 
 	fs.DurationVar(&cfg.TxBusyTimeout, "tx-busy-timeout", 5*time.Second, "How long a write waits for an open interactive (Hrana) transaction before failing with \"database is locked\" (rdb only)")
 	fs.DurationVar(&cfg.TxIdleTimeout, "tx-idle-timeout", 10*time.Second, "An idle interactive (Hrana) transaction is rolled back, and its stream expires, after this long (rdb only)")
@@ -170,13 +178,15 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled"+notYet)
 	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled"+notYet)
 	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed"+notYet)
-	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service"+notYet)
-	fs.StringVar(&cfg.DiscoConfig, "disco-config", "", "Set discovery config, or path to cluster discovery config file"+notYet)
+	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed")
+	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service")
+	fs.StringVar(&cfg.DiscoConfig, "disco-config", "", "Set discovery config, or path to cluster discovery config file")
 	fs.StringVar(&cfg.CPUProfile, "cpu-profile", "", "Path to file for CPU profiling information")
 	fs.StringVar(&cfg.MemProfile, "mem-profile", "", "Path to file for memory profiling information")
 	fs.StringVar(&cfg.TraceProfile, "trace-profile", "", "Path to file for trace profiling information"+notYet)
 
+	fs.DurationVar(&cfg.DivergenceCheckInterval, "divergence-check-int", time.Hour, "Period between the leader's comparisons of every node's database checksum at a common log index (rdb only). Set to 0 to disable")
+	fs.DurationVar(&cfg.DivergenceCheckTimeout, "divergence-check-timeout", 10*time.Minute, "Longest one divergence check may take, digests on every node included (rdb only)")
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "Show version information and exit")
 	return fs
 }
@@ -197,6 +207,10 @@ func parseServeFlags(name string, args []string, dataRequired bool, out io.Write
 	if cfg.ShowVersion {
 		return cfg, nil
 	}
+	fs.Visit(func(f *flag.Flag) {
+		cfg.reapSet = cfg.reapSet || f.Name == "raft-reap-node-timeout"
+		cfg.reapReadOnlySet = cfg.reapReadOnlySet || f.Name == "raft-reap-read-only-node-timeout"
+	})
 	switch fs.NArg() {
 	case 0:
 		if dataRequired {
@@ -302,6 +316,9 @@ func (c *Config) validate() error {
 	if c.HTTPMaxBodySize <= 0 {
 		return errors.New("-http-max-body-size must be positive")
 	}
+	if err := c.validateDisco(); err != nil {
+		return err
+	}
 	return c.refuseUnimplemented()
 }
 
@@ -329,7 +346,6 @@ func (c *Config) refuseUnimplemented() error {
 		name string
 		set  bool
 	}{
-		{"-disco-mode", c.DiscoMode != ""},
 		{"-auto-restore", c.AutoRestoreFile != ""},
 		{"-extensions-path", c.ExtensionsPath != ""},
 	} {
@@ -350,8 +366,6 @@ func (c *Config) ignoredFlags() []string {
 		}
 	}
 	add("-raft-remove-shutdown", c.RaftRemoveShutdown)
-	add("-raft-reap-node-timeout", c.RaftReapNodeTimeout != 0)
-	add("-raft-reap-read-only-node-timeout", c.RaftReapReadOnlyTimeout != 0)
 	add("-auto-vacuum-int", c.AutoVacuumInterval != 0)
 	add("-compress-snap-transport", c.CompressSnapTransport)
 	add("-auto-backup", c.AutoBackupFile != "")

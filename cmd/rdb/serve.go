@@ -46,6 +46,11 @@ func serve(cfg *Config, logOut io.Writer) error {
 
 	n, err := startNode(ctx, cfg, logger)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while still forming or joining a cluster.
+			logger.Info("signal received during start-up; stopped", "error", err)
+			return nil
+		}
 		return err
 	}
 	<-ctx.Done()
@@ -68,10 +73,14 @@ type node struct {
 	http   *httpd.Service
 	hrana  *hrana.Server
 	sec    security
+	disco  *discovery
 	// httpLn and raftLn are bound first, so that port 0 can be resolved
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
 	raftLn net.Listener
+	// verifier compares replicas' checksums (divergence.go).
+	verifier   *cluster.Verifier
+	stopVerify context.CancelFunc
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -106,6 +115,7 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	n.startVerifier()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -166,6 +176,13 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
+	if n.disco, err = n.newDiscovery(); err != nil {
+		return err
+	}
+	n.discoStatus(hc.Reporters)
+	if err := n.newVerifier(hc.Reporters); err != nil {
+		return err
+	}
 	if n.hrana, err = newHrana(cfg, n); err != nil {
 		return err
 	}
@@ -209,6 +226,8 @@ func (n *node) openStore(ctx context.Context) error {
 	}
 	joins := splitAddrs(cfg.JoinAddrs)
 	switch {
+	case cfg.DiscoMode != "":
+		return n.discover(ctx, has)
 	case len(joins) > 0 && cfg.BootstrapExpect > 0:
 		return n.bootstrapExpect(ctx, joins)
 	case len(joins) > 0:
@@ -284,6 +303,9 @@ func splitAddrs(s string) []string {
 // first if it can), then the inter-node channel.
 func (n *node) Close(ctx context.Context) error {
 	var errs []error
+	if n.stopVerify != nil {
+		n.stopVerify()
+	}
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
@@ -303,6 +325,7 @@ func (n *node) Close(ctx context.Context) error {
 			n.logger.Info("removed this node from the cluster")
 		}
 	}
+	n.closeDiscovery()
 	if n.store != nil {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
@@ -350,6 +373,8 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.RaftLogLevel = cfg.RaftLogLevel
 	sc.ShutdownStepdown = cfg.RaftShutdownStepdown
 	sc.NonVoter = cfg.RaftNonVoter
+	sc.ReapTimeout = cfg.RaftReapNodeTimeout
+	sc.ReapReadOnlyTimeout = cfg.RaftReapReadOnlyTimeout
 	sc.TxBusyTimeout, sc.TxIdleTimeout = cfg.TxBusyTimeout, cfg.TxIdleTimeout
 	sc.Logger = logger
 	// The database could not commit applied entries: stop at once, so

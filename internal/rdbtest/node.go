@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,9 @@ type Node struct {
 	RaftAddr string
 	// Args are extra flags; they go before the data directory.
 	Args []string
+	// Env, if set, is added to the test's environment for the process
+	// ("NAME=value" items).
+	Env []string
 
 	mu       sync.Mutex
 	id       string
@@ -94,6 +98,9 @@ func (n *Node) Start() {
 	}
 	args = append(args, "-http-addr", n.HTTPAddr, "-raft-addr", n.RaftAddr)
 	cmd := exec.Command(n.bin, append(append(args, n.Args...), n.Dir)...)
+	if len(n.Env) > 0 {
+		cmd.Env = append(os.Environ(), n.Env...)
+	}
 	n.mu.Lock()
 	from := n.logs.Len()
 	w := &lockedWriter{mu: &n.mu, w: &n.logs}

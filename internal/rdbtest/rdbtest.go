@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Build compiles <root>/cmd/rdb into dir and returns the binary's path;
@@ -17,8 +18,19 @@ import (
 // detector (which needs cgo); otherwise CGO_ENABLED=0 as in production.
 // Call it once per test binary, from TestMain.
 func Build(root, dir string, race bool) (string, error) {
+	return BuildTags(root, dir, race, "")
+}
+
+// BuildTags is Build with build tags (comma-separated; "" for none), for
+// binaries with test-only switches compiled in. The binary is named after
+// the tags, so both kinds can sit in one dir.
+func BuildTags(root, dir string, race bool, tags string) (string, error) {
 	bin := filepath.Join(dir, "rdb")
 	args := []string{"build", "-o", bin}
+	if tags != "" {
+		bin = filepath.Join(dir, "rdb-"+strings.ReplaceAll(tags, ",", "-"))
+		args = []string{"build", "-tags", tags, "-o", bin}
+	}
 	cgo := "0"
 	if race {
 		args, cgo = append(args, "-race"), "1"
