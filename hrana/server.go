@@ -1,6 +1,7 @@
 package hrana
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,9 +112,34 @@ func New(cfg Config, database Database, st Store) (*Server, error) {
 // Close rolls back every open transaction and ends every stream.
 func (s *Server) Close() { s.streams.closeAll() }
 
-// ServesLocally reports whether this node holds the streams (it leads);
-// package http forwards other requests to the leader.
+// ServesLocally reports whether new streams are opened here (this node
+// leads); package http forwards other requests to the leader unless Owns
+// them.
 func (s *Server) ServesLocally() bool { return s.store.IsLeader() }
+
+// Owns reports whether r is a pipeline or cursor request naming the baton
+// of a stream this node holds (opened while it led): such a stream is
+// answered here, so that after a leader change its client learns that its
+// transaction is gone (STREAM_EXPIRED) and a stream without one goes on.
+// It reads r's body and puts it back.
+func (s *Server) Owns(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodySize+1))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	var head struct {
+		Baton *string `json:"baton"`
+	}
+	if json.Unmarshal(body, &head) != nil || head.Baton == nil {
+		return false
+	}
+	return s.streams.has(*head.Baton)
+}
 
 // Stats is the "hrana" section of /status: streams and transactions.
 func (s *Server) Stats() map[string]any {
@@ -244,6 +270,9 @@ func (s *Server) stream(baton *string) (*stream, error) {
 	}
 	if st.dead == nil && st.tx != nil && st.tx.Err() != nil {
 		st.dead = st.tx.Err()
+	}
+	if st.dead == nil && st.tx != nil && !s.store.IsLeader() {
+		st.dead = fmt.Errorf("%w: leadership lost", store.ErrTxAborted)
 	}
 	if st.dead != nil {
 		why := st.dead.Error()

@@ -118,6 +118,14 @@ func (ss *streams) take(baton string) (*stream, error) {
 	return st, nil
 }
 
+// has reports whether baton is an open stream's current baton.
+func (ss *streams) has(baton string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.byBaton[baton]
+	return ok
+}
+
 // renew gives st a new baton (the old one stops working), arms its idle
 // timer and unlocks it.
 func (ss *streams) renew(st *stream) string {
