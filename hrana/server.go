@@ -169,6 +169,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveCursor(w, r)
+	case "/v1/execute", "/v1/batch":
+		if !s.checkPost(w, r) {
+			return
+		}
+		s.serveV1(w, r, path == "/v1/batch")
 	default:
 		writeError(w, &httpError{status: http.StatusNotFound, message: "not found", code: codeProtocol})
 	}
@@ -376,4 +381,55 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(he.status)
 	w.Write(b)
+}
+
+// serveV1 runs POST /v1/execute ({"stmt"} -> {"result": StmtResult}) and
+// /v1/batch ({"batch"} -> {"result": BatchResult}), each on a stream of its
+// own that ends with the request (libsql-client-py's HTTP mode). A failed
+// statement of /v1/execute is an HTTP 400 with the Error.
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, isBatch bool) {
+	c := s.caller(r)
+	if !c.may(auth.PermQuery) && !c.may(auth.PermExecute) {
+		writeError(w, &httpError{status: http.StatusUnauthorized, message: "unauthorized", code: codeUnauthorized})
+		return
+	}
+	var req struct {
+		Stmt  *stmt  `json:"stmt"`
+		Batch *batch `json:"batch"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	st := &stream{sqls: map[int32]string{}}
+	defer st.endTx() // a batch that left a transaction open rolls it back
+	ex := &executor{s: s, st: st, c: c}
+	if isBatch {
+		if req.Batch == nil {
+			writeError(w, protocolError("batch request without batch"))
+			return
+		}
+		res, err := ex.batch(ctx, req.Batch)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, map[string]any{"result": res})
+		return
+	}
+	if req.Stmt == nil {
+		writeError(w, protocolError("execute request without stmt"))
+		return
+	}
+	res, perr, err := ex.execute(ctx, req.Stmt)
+	switch {
+	case err != nil:
+		writeError(w, err)
+	case perr != nil:
+		writeError(w, &httpError{status: http.StatusBadRequest, message: perr.Message, code: perr.Code})
+	default:
+		writeJSON(w, map[string]any{"result": res})
+	}
 }

@@ -388,3 +388,32 @@ func TestHrana_ReadOnlyTransactionIsNotBlocked(t *testing.T) {
 		t.Fatalf("snapshot, then after its end: %v", rs)
 	}
 }
+
+func TestHrana_V1(t *testing.T) {
+	base := startHranaNode(t)
+	code, m := hranaPost(t, base+"/v1/execute", `{"stmt":{"sql":"CREATE TABLE v1 (x INTEGER UNIQUE)"}}`)
+	if code != http.StatusOK || jsonPath(m, "result", "cols") == nil {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	code, m = hranaPost(t, base+"/v1/batch", `{"batch":{"steps":[
+		{"stmt":{"sql":"INSERT INTO v1 VALUES (?)","args":[{"type":"integer","value":"1"}]}},
+		{"stmt":{"sql":"INSERT INTO v1 VALUES (1)"}},
+		{"condition":{"type":"error","step":1},"stmt":{"sql":"SELECT COUNT(*) FROM v1"}}]}}`)
+	if code != http.StatusOK || jsonPath(m, "result", "step_errors", 1, "code") != "SQLITE_CONSTRAINT" ||
+		jsonPath(m, "result", "step_results", 2, "rows", 0, 0, "value") != "1" {
+		t.Fatalf("batch: %d %v", code, m)
+	}
+	code, m = hranaPost(t, base+"/v1/execute", `{"stmt":{"sql":"INSERT INTO v1 VALUES (1)"}}`)
+	if code != http.StatusBadRequest || m["code"] != "SQLITE_CONSTRAINT" || m["message"] == nil {
+		t.Fatalf("failing execute: %d %v, want 400 with the error", code, m)
+	}
+	// A batch that leaves a transaction open rolls it back.
+	code, _ = hranaPost(t, base+"/v1/batch", `{"batch":{"steps":[{"stmt":{"sql":"BEGIN"}},{"stmt":{"sql":"INSERT INTO v1 VALUES (2)"}}]}}`)
+	if code != http.StatusOK {
+		t.Fatalf("open batch: %d", code)
+	}
+	code, m = hranaPost(t, base+"/v1/execute", `{"stmt":{"sql":"SELECT COUNT(*) FROM v1"}}`)
+	if code != http.StatusOK || jsonPath(m, "result", "rows", 0, 0, "value") != "1" {
+		t.Fatalf("after the open batch: %d %v", code, m)
+	}
+}
