@@ -83,6 +83,8 @@ type DB struct {
 	// spec is the open speculative transaction (spectx.go), nil if none;
 	// under wmu.
 	spec *SpecTx
+	// rtxs are the open read-only transactions (readtx.go).
+	rtxs readTxs
 
 	// rcache serves reads of one statement without classifying or
 	// preparing it again.

@@ -134,6 +134,7 @@ func (d *DB) openConns() error {
 // connection to close checkpoints the WAL and removes it.
 func (d *DB) closeConns() error {
 	d.preemptSpec()
+	d.endReadTxs()
 	var errs []error
 	if d.ro != nil {
 		errs = append(errs, d.ro.Close())

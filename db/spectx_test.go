@@ -134,3 +134,57 @@ func TestApplyTx_ReplaysAndRefuses(t *testing.T) {
 		t.Fatalf("position %d, want 6", at.Index)
 	}
 }
+
+func TestReadTx_SnapshotAndNoWrites(t *testing.T) {
+	d, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	apply := func(index uint64, sql string) {
+		t.Helper()
+		if _, err := d.ApplyBatch(ctx, []Entry{{Items: []Item{{Req: &Request{Statements: []Statement{{SQL: sql}}}, Mode: ModeExecute}}, At: Applied{Index: index, Term: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(1, "CREATE TABLE t (x)")
+	apply(2, "INSERT INTO t VALUES (1)")
+	rt, err := d.BeginRead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() any {
+		res, err := rt.Run(ctx, &Request{Statements: []Statement{{SQL: "SELECT COUNT(*) FROM t"}}})
+		if err != nil || res[0].Error != "" {
+			t.Fatalf("count: %v %+v", err, res)
+		}
+		return res[0].Values[0][0]
+	}
+	if got := count(); got != int64(1) {
+		t.Fatalf("count %v", got)
+	}
+	apply(3, "INSERT INTO t VALUES (2)") // the writer is not blocked
+	if got := count(); got != int64(1) {
+		t.Fatalf("the snapshot moved: count %v, want 1", got)
+	}
+	res, err := rt.Run(ctx, &Request{Statements: []Statement{{SQL: "INSERT INTO t VALUES (3)"}}})
+	if err != nil || res[0].Error != ErrQueryWrite.Error() {
+		t.Fatalf("write in a read transaction: %v %+v", err, res)
+	}
+	if _, err := rt.Run(ctx, &Request{Statements: []Statement{{SQL: "COMMIT"}}}); !errors.Is(err, ErrSpecStatement) {
+		t.Fatalf("COMMIT inside: %v", err)
+	}
+	rt.End()
+	if _, err := rt.Run(ctx, &Request{Statements: []Statement{{SQL: "SELECT 1"}}}); !errors.Is(err, ErrReadTxEnded) {
+		t.Fatalf("after End: %v", err)
+	}
+	rt2, err := d.BeginRead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close() // ends open read transactions
+	if _, err := rt2.Run(ctx, &Request{Statements: []Statement{{SQL: "SELECT 1"}}}); err == nil {
+		t.Fatal("read transaction usable after Close")
+	}
+}

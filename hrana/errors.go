@@ -8,11 +8,9 @@ import (
 
 // Error codes of the contract (HRANA.md §8) that rdb sends.
 const (
-	codeParse         = "SQL_PARSE_ERROR"
 	codeInput         = "SQL_INPUT_ERROR"
 	codeNoStatement   = "SQL_NO_STATEMENT"
 	codeManyStmts     = "SQL_MANY_STATEMENTS"
-	codeArgsInvalid   = "ARGS_INVALID"
 	codeArgsBoth      = "ARGS_BOTH_POSITIONAL_AND_NAMED"
 	codeStoreTooMany  = "SQL_STORE_TOO_MANY"
 	codeStoreTooLarge = "SQL_STORE_TOO_LARGE"
@@ -30,12 +28,8 @@ const (
 	maxStoredSQLLen = 5000
 )
 
-var (
-	// ErrStreamExpired answers a baton whose stream ended (idle expiry,
-	// close, an aborted transaction, a restart).
-	errStreamExpired = errors.New("the stream has expired or was closed")
-	errBadBaton      = errors.New("invalid baton")
-)
+// errBadBaton answers a baton that is not (or no longer) a stream's.
+var errBadBaton = errors.New("invalid baton")
 
 // httpError is a failure of the whole pipeline: the stream is gone. It
 // renders as {"message","code","error"} with its status (HRANA.md §2).

@@ -100,7 +100,7 @@ func (ex *executor) handle(ctx context.Context, rq streamRequest) (streamResult,
 		delete(ex.st.sqls, *rq.SQLID)
 		return ok(&streamResponse{})
 	case "get_autocommit":
-		return ok(&streamResponse{IsAutocommit: ptr(ex.st.tx == nil)})
+		return ok(&streamResponse{IsAutocommit: ptr(!ex.st.inTx())})
 	}
 	return streamResult{}, protocolError(fmt.Sprintf("unknown request type %q", rq.Type))
 }
@@ -197,14 +197,25 @@ func (ex *executor) execute(ctx context.Context, s *stmt) (*stmtResult, *protoEr
 // commits or rolls back the stream's store.Tx; other statements run in
 // it, or as a request of their own outside one.
 func (ex *executor) run(ctx context.Context, st db.Statement) (db.Result, *protoError) {
-	switch classify(st.SQL) {
+	switch kind := classify(st.SQL); kind {
 	case kindBegin:
 		return ex.begin(ctx, false)
 	case kindBeginReadOnly:
 		return ex.begin(ctx, true)
-	case kindCommit:
-		if ex.st.tx == nil {
-			return db.Result{}, &protoError{Message: "cannot commit - no transaction is active", Code: "SQLITE_ERROR"}
+	case kindCommit, kindRollback:
+		verb := "commit"
+		if kind == kindRollback {
+			verb = "rollback"
+		}
+		switch {
+		case ex.st.rtx != nil:
+			ex.st.endTx() // nothing to commit: a read-only transaction
+			return db.Result{}, nil
+		case ex.st.tx == nil:
+			return db.Result{}, &protoError{Message: "cannot " + verb + " - no transaction is active", Code: "SQLITE_ERROR"}
+		case kind == kindRollback:
+			ex.st.endTx()
+			return db.Result{}, nil
 		}
 		tx := ex.st.tx
 		ex.st.tx = nil
@@ -212,26 +223,18 @@ func (ex *executor) run(ctx context.Context, st db.Statement) (db.Result, *proto
 			return db.Result{}, txError(err)
 		}
 		return db.Result{}, nil
-	case kindRollback:
-		if ex.st.tx == nil {
-			return db.Result{}, &protoError{Message: "cannot rollback - no transaction is active", Code: "SQLITE_ERROR"}
-		}
-		ex.st.endTx()
-		return db.Result{}, nil
 	}
 	if perr := ex.authorize(ctx, st); perr != nil {
 		return db.Result{}, perr
 	}
-	if ex.st.tx != nil && ex.st.readOnly {
-		ro, err := ex.s.store.ReadOnly(ctx, []db.Statement{st})
+	req := db.Request{Statements: []db.Statement{st}, Raw: true}
+	if ex.st.rtx != nil {
+		res, err := ex.st.rtx.Run(ctx, &req)
 		if err != nil {
 			return db.Result{}, requestError(err)
 		}
-		if !ro {
-			return db.Result{}, &protoError{Message: "attempt to write a readonly database", Code: "SQLITE_READONLY"}
-		}
+		return one(res)
 	}
-	req := db.Request{Statements: []db.Statement{st}, Raw: true}
 	if ex.st.tx != nil {
 		res, err := ex.st.tx.Run(ctx, &req)
 		if err != nil {
@@ -274,17 +277,25 @@ func one(res []db.Result) (db.Result, *protoError) {
 
 // begin opens the stream's transaction at the leader's write slot.
 func (ex *executor) begin(ctx context.Context, readOnly bool) (db.Result, *protoError) {
-	if ex.st.tx != nil {
+	if ex.st.inTx() {
 		return db.Result{}, &protoError{Message: "cannot start a transaction within a transaction", Code: "SQLITE_ERROR"}
 	}
 	if !ex.c.may(auth.PermExecute) && !ex.c.may(auth.PermQuery) {
 		return db.Result{}, &protoError{Message: "unauthorized", Code: codeUnauthorized}
 	}
+	if readOnly {
+		rtx, err := ex.s.store.BeginRead(ctx)
+		if err != nil {
+			return db.Result{}, requestError(err)
+		}
+		ex.st.rtx = rtx
+		return db.Result{}, nil
+	}
 	tx, err := ex.s.store.Begin(ctx)
 	if err != nil {
 		return db.Result{}, txError(err)
 	}
-	ex.st.tx, ex.st.readOnly = tx, readOnly
+	ex.st.tx = tx
 	return db.Result{}, nil
 }
 
@@ -394,7 +405,7 @@ func (ex *executor) eval(c *batchCond, i int, ran []bool, res *batchResult) (boo
 		}
 		return all, nil
 	case "is_autocommit":
-		return ex.st.tx == nil, nil
+		return !ex.st.inTx(), nil
 	}
 	return false, protocolError(fmt.Sprintf("unknown condition type %q", c.Type))
 }

@@ -1,6 +1,7 @@
 package hrana
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ type Database interface {
 type Store interface {
 	IsLeader() bool
 	Begin(ctx context.Context) (*store.Tx, error)
+	BeginRead(ctx context.Context) (*db.ReadTx, error)
 	ReadOnly(ctx context.Context, stmts []db.Statement) (bool, error)
 	Describe(ctx context.Context, sql string) (db.Description, error)
 	TxStats() map[string]any
@@ -110,9 +112,34 @@ func New(cfg Config, database Database, st Store) (*Server, error) {
 // Close rolls back every open transaction and ends every stream.
 func (s *Server) Close() { s.streams.closeAll() }
 
-// ServesLocally reports whether this node holds the streams (it leads);
-// package http forwards other requests to the leader.
+// ServesLocally reports whether new streams are opened here (this node
+// leads); package http forwards other requests to the leader unless Owns
+// them.
 func (s *Server) ServesLocally() bool { return s.store.IsLeader() }
+
+// Owns reports whether r is a pipeline or cursor request naming the baton
+// of a stream this node holds (opened while it led): such a stream is
+// answered here, so that after a leader change its client learns that its
+// transaction is gone (STREAM_EXPIRED) and a stream without one goes on.
+// It reads r's body and puts it back.
+func (s *Server) Owns(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodySize+1))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	var head struct {
+		Baton *string `json:"baton"`
+	}
+	if json.Unmarshal(body, &head) != nil || head.Baton == nil {
+		return false
+	}
+	return s.streams.has(*head.Baton)
+}
 
 // Stats is the "hrana" section of /status: streams and transactions.
 func (s *Server) Stats() map[string]any {
@@ -142,6 +169,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveCursor(w, r)
+	case "/v1/execute", "/v1/batch":
+		if !s.checkPost(w, r) {
+			return
+		}
+		s.serveV1(w, r, path == "/v1/batch")
 	default:
 		writeError(w, &httpError{status: http.StatusNotFound, message: "not found", code: codeProtocol})
 	}
@@ -243,6 +275,9 @@ func (s *Server) stream(baton *string) (*stream, error) {
 	}
 	if st.dead == nil && st.tx != nil && st.tx.Err() != nil {
 		st.dead = st.tx.Err()
+	}
+	if st.dead == nil && st.tx != nil && !s.store.IsLeader() {
+		st.dead = fmt.Errorf("%w: leadership lost", store.ErrTxAborted)
 	}
 	if st.dead != nil {
 		why := st.dead.Error()
@@ -346,4 +381,55 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(he.status)
 	w.Write(b)
+}
+
+// serveV1 runs POST /v1/execute ({"stmt"} -> {"result": StmtResult}) and
+// /v1/batch ({"batch"} -> {"result": BatchResult}), each on a stream of its
+// own that ends with the request (libsql-client-py's HTTP mode). A failed
+// statement of /v1/execute is an HTTP 400 with the Error.
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, isBatch bool) {
+	c := s.caller(r)
+	if !c.may(auth.PermQuery) && !c.may(auth.PermExecute) {
+		writeError(w, &httpError{status: http.StatusUnauthorized, message: "unauthorized", code: codeUnauthorized})
+		return
+	}
+	var req struct {
+		Stmt  *stmt  `json:"stmt"`
+		Batch *batch `json:"batch"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	st := &stream{sqls: map[int32]string{}}
+	defer st.endTx() // a batch that left a transaction open rolls it back
+	ex := &executor{s: s, st: st, c: c}
+	if isBatch {
+		if req.Batch == nil {
+			writeError(w, protocolError("batch request without batch"))
+			return
+		}
+		res, err := ex.batch(ctx, req.Batch)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, map[string]any{"result": res})
+		return
+	}
+	if req.Stmt == nil {
+		writeError(w, protocolError("execute request without stmt"))
+		return
+	}
+	res, perr, err := ex.execute(ctx, req.Stmt)
+	switch {
+	case err != nil:
+		writeError(w, err)
+	case perr != nil:
+		writeError(w, &httpError{status: http.StatusBadRequest, message: perr.Message, code: perr.Code})
+	default:
+		writeJSON(w, map[string]any{"result": res})
+	}
 }

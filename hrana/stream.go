@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rdb/rdb/db"
 	"github.com/rdb/rdb/store"
 )
 
@@ -16,9 +17,10 @@ type stream struct {
 	baton string // the only baton that reaches it now
 	sqls  map[int32]string
 	tx    *store.Tx
-	// readOnly: the transaction began as BEGIN TRANSACTION READONLY
-	// (@libsql/client's "read" mode), so it refuses writes.
-	readOnly bool
+	// rtx is an open read-only transaction (BEGIN TRANSACTION READONLY,
+	// @libsql/client's "read" mode): a snapshot on a read connection,
+	// without the write slot.
+	rtx *db.ReadTx
 	// closed: the client sent close (or the stream was dropped); dead:
 	// its transaction ended without the client (leadership lost, idle,
 	// preempted): every later pipeline gets an HTTP error saying why.
@@ -33,7 +35,14 @@ func (st *stream) endTx() {
 		st.tx.Rollback()
 		st.tx = nil
 	}
+	if st.rtx != nil {
+		st.rtx.End()
+		st.rtx = nil
+	}
 }
+
+// inTx reports whether a transaction is open (not autocommit).
+func (st *stream) inTx() bool { return st.tx != nil || st.rtx != nil }
 
 // streams is the table of open streams, by current baton, plus the
 // batons of recently ended streams (answered with STREAM_EXPIRED rather
@@ -107,6 +116,14 @@ func (ss *streams) take(baton string) (*stream, error) {
 		st.idle.Stop()
 	}
 	return st, nil
+}
+
+// has reports whether baton is an open stream's current baton.
+func (ss *streams) has(baton string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.byBaton[baton]
+	return ok
 }
 
 // renew gives st a new baton (the old one stops working), arms its idle

@@ -8,13 +8,18 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Hrana serves libSQL's Hrana endpoints (package hrana). Streams live on
-// the leader, so a node that does not lead forwards the whole request
-// there (toLeader, with the caller's headers).
+// Hrana serves libSQL's Hrana endpoints (package hrana). Streams are
+// opened on the leader, so a node that does not lead forwards the whole
+// request there (toLeader, with the caller's headers), unless it names a
+// stream this node holds (opened while it led).
 type Hrana interface {
 	http.Handler
-	// ServesLocally reports whether this node holds the streams.
+	// ServesLocally reports whether new streams are opened here (this
+	// node leads).
 	ServesLocally() bool
+	// Owns reports whether r names a stream this node holds (it reads
+	// the body and puts it back).
+	Owns(r *http.Request) bool
 }
 
 // hranaForwarded marks a Hrana request a follower forwarded: the node
@@ -33,7 +38,7 @@ func (s *Service) handleHrana(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	r := c.Request()
-	if !s.hrana.ServesLocally() && r.Header.Get(hranaForwarded) == "" {
+	if !s.hrana.ServesLocally() && r.Header.Get(hranaForwarded) == "" && !s.hrana.Owns(r) {
 		// Failures here are answered in Hrana's shape, never as the
 		// rqlite API's 200 with "error": a libSQL client must see that
 		// its stream is unusable.

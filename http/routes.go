@@ -47,6 +47,8 @@ func (s *Service) routeTable() []route {
 		{"/v3", false, nil, get, s.handleHrana},
 		{"/v3/pipeline", false, nil, post, s.handleHrana},
 		{"/v3/cursor", false, nil, post, s.handleHrana},
+		{"/v1/execute", false, nil, post, s.handleHrana},
+		{"/v1/batch", false, nil, post, s.handleHrana},
 		{"/metrics", false, s.metricsPerms(), get, s.handleMetrics},
 		{"/console", true, []string{auth.PermUI}, []string{http.MethodGet, http.MethodHead}, s.handleConsole},
 		{"/", false, nil, nil, s.handleRoot},

@@ -138,10 +138,27 @@ type Tx struct {
 	term    uint64
 	started time.Time
 
-	mu   sync.Mutex
-	reqs []commandRequest
-	err  error // why it ended, nil while open
-	idle *time.Timer
+	mu         sync.Mutex
+	reqs       []commandRequest
+	err        error // why it ended, nil while open
+	idle       *time.Timer
+	lastActive time.Time // end of the last statement
+}
+
+// idleFired rolls the transaction back if no statement ran for the idle
+// timeout (a statement that ran while the timer fired re-arms it).
+func (t *Tx) idleFired() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return
+	}
+	timeout := t.s.txIdleTimeout()
+	if idle := time.Since(t.lastActive); idle < timeout {
+		t.idle.Reset(timeout - idle)
+		return
+	}
+	t.endLocked(ErrTxIdle, abortIdle)
 }
 
 // Begin opens an interactive transaction at the leader: it takes the
@@ -203,7 +220,8 @@ func (s *Store) beginHeld(ctx context.Context, tdb txDatabase) (*Tx, error) {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	t.spec = spec
-	t.idle = time.AfterFunc(s.txIdleTimeout(), func() { t.end(ErrTxIdle, abortIdle) })
+	t.lastActive = time.Now()
+	t.idle = time.AfterFunc(s.txIdleTimeout(), t.idleFired)
 	s.txs.mu.Lock()
 	s.txs.current = t
 	s.txs.mu.Unlock()
@@ -259,7 +277,7 @@ func (t *Tx) Run(ctx context.Context, req *db.Request) ([]db.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.idle.Reset(t.s.txIdleTimeout())
+	t.lastActive = time.Now()
 	res, err := t.spec.Run(ctx, req)
 	if errors.Is(err, db.ErrSpecStatement) {
 		return nil, err // refused; the transaction goes on
@@ -273,6 +291,7 @@ func (t *Tx) Run(ctx context.Context, req *db.Request) ([]db.Result, error) {
 		return res, t.err
 	}
 	t.reqs = append(t.reqs, cr)
+	t.lastActive = time.Now() // idle from the end of the statement
 	return res, nil
 }
 
@@ -390,4 +409,21 @@ func (s *Store) Describe(ctx context.Context, sql string) (db.Description, error
 		return db.Description{}, ErrTxUnsupported
 	}
 	return d.Describe(ctx, sql)
+}
+
+// BeginRead opens a read-only transaction on this node's database: one
+// snapshot, no write slot, nothing logged (Hrana's BEGIN TRANSACTION
+// READONLY). It reads what this node has applied, like a weak read on
+// the leader.
+func (s *Store) BeginRead(ctx context.Context) (*db.ReadTx, error) {
+	if !s.open.Load() {
+		return nil, ErrNotOpen
+	}
+	d, ok := s.db.(interface {
+		BeginRead(ctx context.Context) (*db.ReadTx, error)
+	})
+	if !ok {
+		return nil, ErrTxUnsupported
+	}
+	return d.BeginRead(ctx)
 }

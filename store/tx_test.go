@@ -140,9 +140,20 @@ func TestStore_Tx_WritesWaitThenBusy(t *testing.T) {
 	if _, err := n.Begin(context.Background()); !errors.Is(err, ErrBusy) {
 		t.Fatalf("second Begin: %v, want ErrBusy", err)
 	}
-	// A write that starts waiting is let through by the COMMIT.
+	tx.Rollback()
+	mustExecute(t, n.Store, "INSERT INTO t VALUES (5)")
+}
+
+func TestStore_Tx_WaitingWriteGoesAfterCommit(t *testing.T) {
+	nodes := newTestCluster(t, 1, false, func(c *Config) { c.TxBusyTimeout = time.Minute })
+	n := nodes[0]
+	mustExecute(t, n.Store, "CREATE TABLE t (x)")
+	tx, err := n.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	txRun(t, tx, "INSERT INTO t VALUES (1)")
 	done := make(chan Response, 1)
-	nodes[0].cfg.TxBusyTimeout = 5 * time.Second
 	go func() {
 		r, err := n.Execute(context.Background(), stmts("INSERT INTO t VALUES (3)"))
 		if err != nil {

@@ -7,21 +7,19 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
 
 // TestHrana_BankUnderFaults is Acceptance 3 of issue 11: concurrent
 // interactive-transaction transfers through every node (libsql-client-go)
-// while the leader is killed with SIGKILL and a follower is cut off. The
-// follower is cut off by SIGSTOP (a frozen process: no messages in or
-// out), not a network partition: the fault proxy of issue 12 was not
-// available to this test. Checks: the total never changes in any read
-// (inside transactions and on every node's local reads), every
-// acknowledged transfer is present exactly once, and every account's
-// balance equals what the transfer log says (no transaction partly
-// applied).
+// while a follower is partitioned (its Raft traffic blackholed by the
+// fault proxy of faults_proxy_test.go) and, with the partition still on,
+// the leader is killed with SIGKILL; then the partition heals and the old
+// leader restarts. Checks: the total never changes in any read (inside
+// transactions and on every node's local reads), every acknowledged
+// transfer is present exactly once, and every account's balance equals
+// what the transfer log says (no transaction partly applied).
 func TestHrana_BankUnderFaults(t *testing.T) {
 	const (
 		accounts = 5
@@ -29,7 +27,13 @@ func TestHrana_BankUnderFaults(t *testing.T) {
 		total    = accounts * initial
 		workers  = 4
 	)
-	nodes, leader, _ := hranaCluster(t, append(fastRaft, "-tx-busy-timeout", "2s", "-tx-idle-timeout", "3s")...)
+	fc := startFaultCluster(t, rdbBin, 3, 11, nil, "-tx-busy-timeout", "2s", "-tx-idle-timeout", "3s")
+	nodes := fc.nodes
+	li := fc.waitLeader(readyTimeout)
+	if li < 0 {
+		t.Fatal("no leader")
+	}
+	leader := nodes[li]
 	setup := libsqlDB(t, leader)
 	ctx := context.Background()
 	if _, err := setup.ExecContext(ctx, "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER NOT NULL)"); err != nil {
@@ -112,24 +116,21 @@ func TestHrana_BankUnderFaults(t *testing.T) {
 		waitFor(t, 60*time.Second, what, func() bool { return transfers.Load() >= n })
 	}
 	waitMin(20, "20 transfers before the faults")
-	// Freeze a follower (cut off), then SIGKILL the leader.
-	leader = waitLeader(t, nodes, readyTimeout)
-	frozen := others(nodes, leader)[0]
-	if err := syscall.Kill(frozen.Pid(), syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
+	li = fc.waitLeader(readyTimeout)
+	if li < 0 {
+		t.Fatal("no leader before the faults")
 	}
-	frozenUntil := transfers.Load() + 10
-	leader.Kill()
-	// The remaining voter cannot elect alone: thaw the follower once the
-	// two live nodes could not form a majority for a while, so the cluster
-	// goes through a period with the leader dead and a follower cut off.
+	part := (li + 1) % len(nodes)
+	// A follower is cut off; the other two go on.
+	fc.net.isolate(part, fc.all(), linkBlackhole)
+	waitMin(transfers.Load()+10, "10 transfers with a follower partitioned")
+	// The leader dies while the follower is still cut off: no majority
+	// until the partition heals.
+	fc.kill(li)
 	time.Sleep(2 * time.Second) // the fault window itself (no condition to wait for)
-	if err := syscall.Kill(frozen.Pid(), syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	waitMin(frozenUntil, "10 transfers with the old leader dead")
-	leader.Start()
-	leader.WaitReady(readyTimeout)
+	fc.net.heal()
+	waitMin(transfers.Load()+10, "10 transfers with the old leader dead")
+	fc.start(li)
 	waitMin(transfers.Load()+20, "20 transfers after the old leader restarted")
 	stop.Store(true)
 	wg.Wait()

@@ -1,14 +1,12 @@
 package system_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -285,7 +283,61 @@ func TestHrana_GoDriver_Determinism(t *testing.T) {
 	}
 }
 
-// errorsIs keeps errors imported for helpers above.
-var _ = errors.Is
-var _ = bytes.Equal
-var _ sync.Mutex
+// hranaPipe posts a pipeline body to n and decodes the answer.
+func hranaPipe(t *testing.T, n *Node, body string) (int, map[string]any) {
+	t.Helper()
+	code, out, err := n.Do("POST", "/v2/pipeline", "application/json", body)
+	if err != nil {
+		t.Fatalf("pipeline on %s: %v", n.ID(), err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("pipeline on %s: %d, not JSON: %s", n.ID(), code, out)
+	}
+	return code, m
+}
+
+// TestHrana_LeaderChange: after the leader hands over leadership, a
+// stream it holds with an open transaction gets STREAM_EXPIRED (nothing
+// of the transaction is applied), and a stream without one goes on.
+func TestHrana_LeaderChange(t *testing.T) {
+	nodes, leader, _ := hranaCluster(t, fastRaft...)
+	code, m := hranaPipe(t, leader, `{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE lc (x)"}}]}`)
+	if code != 200 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	code, a := hranaPipe(t, leader, `{"requests":[{"type":"execute","stmt":{"sql":"BEGIN"}},{"type":"execute","stmt":{"sql":"INSERT INTO lc VALUES (1)"}}]}`)
+	if code != 200 || fmt.Sprint(a["results"]) == "" || a["baton"] == nil {
+		t.Fatalf("begin: %d %v", code, a)
+	}
+	code, b := hranaPipe(t, leader, `{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}}]}`)
+	if code != 200 || b["baton"] == nil {
+		t.Fatalf("autocommit stream: %d %v", code, b)
+	}
+	if code, out, err := leader.Do("POST", "/leader", "application/json", ""); err != nil || code != 200 {
+		t.Fatalf("stepdown: %d %s %v", code, out, err)
+	}
+	newLeader := waitLeader(t, nodes, readyTimeout)
+	if newLeader == leader {
+		waitFor(t, readyTimeout, "another leader", func() bool {
+			l := agreedLeader(nodes)
+			return l != nil && l != leader
+		})
+	}
+	code, m = hranaPipe(t, leader, `{"baton":"`+a["baton"].(string)+`","requests":[{"type":"execute","stmt":{"sql":"INSERT INTO lc VALUES (2)"}},{"type":"execute","stmt":{"sql":"COMMIT"}}]}`)
+	if code != 500 || m["code"] != "STREAM_EXPIRED" {
+		t.Fatalf("transaction stream after the leader changed: %d %v, want 500 STREAM_EXPIRED", code, m)
+	}
+	code, m = hranaPipe(t, leader, `{"baton":"`+b["baton"].(string)+`","requests":[{"type":"execute","stmt":{"sql":"INSERT INTO lc VALUES (3)"}}]}`)
+	if code != 200 || fmt.Sprint(m["results"]) == "" || !strings.Contains(fmt.Sprint(m["results"]), "type:ok") {
+		t.Fatalf("autocommit stream after the leader changed: %d %v", code, m)
+	}
+	cur := agreedLeader(nodes)
+	if cur == nil {
+		cur = waitLeader(t, nodes, readyTimeout)
+	}
+	v, err := queryValues(cur, "SELECT x FROM lc ORDER BY x", "strong")
+	if err != nil || fmt.Sprint(v) != "[[3]]" {
+		t.Fatalf("rows %v %v, want only the autocommit write", v, err)
+	}
+}

@@ -363,3 +363,57 @@ func TestHrana_SQLiteRollsBackTransaction(t *testing.T) {
 		t.Fatalf("results %v", rs)
 	}
 }
+
+func TestHrana_ReadOnlyTransactionIsNotBlocked(t *testing.T) {
+	base := startHranaNode(t, "-tx-busy-timeout", "30s")
+	url := base + "/v2/pipeline"
+	pipe(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE r (x)"}},{"type":"execute","stmt":{"sql":"INSERT INTO r VALUES (1)"}}]}`)
+	code, a := hranaPost(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"BEGIN IMMEDIATE"}},{"type":"execute","stmt":{"sql":"INSERT INTO r VALUES (2)"}}]}`)
+	results(t, code, a)
+	start := time.Now()
+	code, b := hranaPost(t, url, `{"requests":[{"type":"execute","stmt":{"sql":"BEGIN TRANSACTION READONLY"}},{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM r"}},{"type":"get_autocommit"}]}`)
+	rs := results(t, code, b)
+	if got := jsonPath(rs, 1, "response", "result", "rows", 0, 0, "value"); got != "1" || jsonPath(rs, 2, "response", "is_autocommit") != false {
+		t.Fatalf("read-only transaction: %v", rs)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("read-only transaction waited %s for the writer", d)
+	}
+	rs = pipe(t, url, `{"baton":"`+a["baton"].(string)+`","requests":[{"type":"execute","stmt":{"sql":"COMMIT"}}]}`)
+	if jsonPath(rs, 0, "type") != "ok" {
+		t.Fatalf("commit: %v", rs)
+	}
+	rs = pipe(t, url, `{"baton":"`+b["baton"].(string)+`","requests":[{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM r"}},{"type":"execute","stmt":{"sql":"COMMIT"}},{"type":"execute","stmt":{"sql":"SELECT COUNT(*) FROM r"}}]}`)
+	if jsonPath(rs, 0, "response", "result", "rows", 0, 0, "value") != "1" || jsonPath(rs, 2, "response", "result", "rows", 0, 0, "value") != "2" {
+		t.Fatalf("snapshot, then after its end: %v", rs)
+	}
+}
+
+func TestHrana_V1(t *testing.T) {
+	base := startHranaNode(t)
+	code, m := hranaPost(t, base+"/v1/execute", `{"stmt":{"sql":"CREATE TABLE v1 (x INTEGER UNIQUE)"}}`)
+	if code != http.StatusOK || jsonPath(m, "result", "cols") == nil {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	code, m = hranaPost(t, base+"/v1/batch", `{"batch":{"steps":[
+		{"stmt":{"sql":"INSERT INTO v1 VALUES (?)","args":[{"type":"integer","value":"1"}]}},
+		{"stmt":{"sql":"INSERT INTO v1 VALUES (1)"}},
+		{"condition":{"type":"error","step":1},"stmt":{"sql":"SELECT COUNT(*) FROM v1"}}]}}`)
+	if code != http.StatusOK || jsonPath(m, "result", "step_errors", 1, "code") != "SQLITE_CONSTRAINT" ||
+		jsonPath(m, "result", "step_results", 2, "rows", 0, 0, "value") != "1" {
+		t.Fatalf("batch: %d %v", code, m)
+	}
+	code, m = hranaPost(t, base+"/v1/execute", `{"stmt":{"sql":"INSERT INTO v1 VALUES (1)"}}`)
+	if code != http.StatusBadRequest || m["code"] != "SQLITE_CONSTRAINT" || m["message"] == nil {
+		t.Fatalf("failing execute: %d %v, want 400 with the error", code, m)
+	}
+	// A batch that leaves a transaction open rolls it back.
+	code, _ = hranaPost(t, base+"/v1/batch", `{"batch":{"steps":[{"stmt":{"sql":"BEGIN"}},{"stmt":{"sql":"INSERT INTO v1 VALUES (2)"}}]}}`)
+	if code != http.StatusOK {
+		t.Fatalf("open batch: %d", code)
+	}
+	code, m = hranaPost(t, base+"/v1/execute", `{"stmt":{"sql":"SELECT COUNT(*) FROM v1"}}`)
+	if code != http.StatusOK || jsonPath(m, "result", "rows", 0, 0, "value") != "1" {
+		t.Fatalf("after the open batch: %d %v", code, m)
+	}
+}
