@@ -33,7 +33,8 @@ func (s *Service) notified(req NotifyRequest) error {
 	r := s.boot
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.expect == 0 || r.done {
+	// A node that knows a leader is in a cluster already (OPS.md §1.2).
+	if r.expect == 0 || r.done || s.local.LeaderAddr() != "" {
 		return nil
 	}
 	r.voters[req.ID] = req.Addr

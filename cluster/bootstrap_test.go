@@ -179,3 +179,21 @@ func TestService_NotifySkipsWhenStateExists(t *testing.T) {
 		t.Error("bootstrapped a node that already has state")
 	}
 }
+
+func TestService_NotifyIgnoredWithLeader(t *testing.T) {
+	bootstrapped := false
+	local := &fakeLocal{
+		leaderAddr:  func() string { return "leader:1" },
+		hasStateFn:  func() (bool, error) { return false, nil },
+		bootstrapFn: func(...store.Server) error { bootstrapped = true; return nil },
+	}
+	n := startNode(t, listen(t), "n1", local, func(c *Config) { c.BootstrapExpect = 2 })
+	for _, id := range []string{"n1", "n2", "n3"} {
+		if err := n.svc.Handler().Notify(t.Context(), NotifyRequest{ID: id, Addr: id + ":1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if bootstrapped {
+		t.Error("bootstrapped a node that knows a leader")
+	}
+}

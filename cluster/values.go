@@ -55,6 +55,9 @@ type wireRequest struct {
 	Freshness           time.Duration
 	FreshnessStrict     bool
 	LinearizableTimeout time.Duration
+	// Raw (db.Request.Raw, Hrana) is left out when false, so requests
+	// without it encode as before.
+	Raw bool `codec:",omitempty"`
 }
 
 func toWireRequest(r *store.Request) (*wireRequest, error) {
@@ -62,7 +65,7 @@ func toWireRequest(r *store.Request) (*wireRequest, error) {
 		Statements: make([]wireStatement, len(r.Statements)), Transaction: r.Transaction,
 		DBTimeout: r.Timeout, NoRandom: r.NoRandom, NoTime: r.NoTime, NoParse: r.NoParse, Timings: r.Timings,
 		Level: r.Level, Freshness: r.Freshness, FreshnessStrict: r.FreshnessStrict,
-		LinearizableTimeout: r.LinearizableTimeout,
+		LinearizableTimeout: r.LinearizableTimeout, Raw: r.Raw,
 	}
 	for i, s := range r.Statements {
 		ws := wireStatement{SQL: s.SQL, Params: make([]wireParam, len(s.Parameters))}
@@ -83,6 +86,7 @@ func (w *wireRequest) request() (*store.Request, error) {
 		Request: db.Request{
 			Statements: make([]db.Statement, len(w.Statements)), Transaction: w.Transaction,
 			Timeout: w.DBTimeout, NoRandom: w.NoRandom, NoTime: w.NoTime, NoParse: w.NoParse, Timings: w.Timings,
+			Raw: w.Raw,
 		},
 		Level: w.Level, Freshness: w.Freshness, FreshnessStrict: w.FreshnessStrict,
 		LinearizableTimeout: w.LinearizableTimeout,

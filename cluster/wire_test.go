@@ -164,7 +164,7 @@ func TestWire_FieldCounts(t *testing.T) {
 	}{
 		{store.Request{}, 5},
 		{store.Response{}, 3},
-		{db.Request{}, 7},
+		{db.Request{}, 8},
 		{db.Statement{}, 2},
 		{db.Parameter{}, 2},
 		{db.Result{}, 8},

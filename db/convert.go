@@ -95,9 +95,26 @@ func valueType(v any) string {
 	return ""
 }
 
+// RawTimeLayout renders, in Raw results, a TEXT value that the driver
+// parsed into a time (a DATE, DATETIME or TIMESTAMP column); a zone is
+// added only when the time is not in UTC.
+const RawTimeLayout = "2006-01-02 15:04:05.999999999"
+
+// rawValue is a value as SQLite stores it, for Raw results.
+func rawValue(v any) any {
+	if t, ok := v.(time.Time); ok {
+		if t.Location() == time.UTC {
+			return t.Format(RawTimeLayout)
+		}
+		return t.Format(RawTimeLayout + "-07:00")
+	}
+	return v
+}
+
 // readRows drains rows into a rows entry: declared types lower-cased,
-// values converted, and undeclared types taken from the first row.
-func readRows(rows *sql.Rows, maxBytes int64) (Result, error) {
+// values converted, and undeclared types taken from the first row; with
+// raw, types as declared and values as stored (Request.Raw).
+func readRows(rows *sql.Rows, maxBytes int64, rawMode bool) (Result, error) {
 	res := Result{Rows: true}
 	cols, err := rows.Columns()
 	if err != nil {
@@ -110,7 +127,11 @@ func readRows(rows *sql.Rows, maxBytes int64) (Result, error) {
 	res.Columns = cols
 	res.Types = make([]string, len(cols))
 	for i, ct := range cts {
-		res.Types[i] = strings.ToLower(ct.DatabaseTypeName())
+		if rawMode {
+			res.Types[i] = ct.DatabaseTypeName()
+		} else {
+			res.Types[i] = strings.ToLower(ct.DatabaseTypeName())
+		}
 	}
 	decl := append([]string(nil), res.Types...)
 	var size int64
@@ -125,9 +146,13 @@ func readRows(rows *sql.Rows, maxBytes int64) (Result, error) {
 		}
 		row := make([]any, len(cols))
 		for i := range raw {
-			row[i] = convertValue(raw[i], decl[i])
+			if rawMode {
+				row[i] = rawValue(raw[i])
+			} else {
+				row[i] = convertValue(raw[i], decl[i])
+			}
 		}
-		if res.Values == nil {
+		if res.Values == nil && !rawMode {
 			fillTypes(res.Types, row)
 		}
 		res.Values = append(res.Values, row)

@@ -165,6 +165,7 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	var busy, logFrames, done int64
 	row := d.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	if err := row.Scan(&busy, &logFrames, &done); err != nil {

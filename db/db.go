@@ -23,6 +23,10 @@ type Config struct {
 	// slot with ErrResultTooLarge instead of exhausting memory. Zero means
 	// no bound.
 	MaxResultBytes int64
+	// Changes, when set, receives the row changes of every applied
+	// entry (change data capture, cdc.go). Nil costs nothing: no hook is
+	// installed.
+	Changes ChangeSink
 }
 
 // DefaultConfig returns rqlite's defaults.
@@ -76,9 +80,16 @@ type DB struct {
 	sticky     int64
 	fkDeferred fkState
 
+	// spec is the open speculative transaction (spectx.go), nil if none;
+	// under wmu.
+	spec *SpecTx
+
 	// rcache serves reads of one statement without classifying or
 	// preparing it again.
 	rcache readCache
+
+	// cdc captures row changes for Config.Changes; nil when off.
+	cdc *capture
 }
 
 // Open opens (creating if needed) the database at cfg.Path in WAL mode. A
@@ -105,7 +116,18 @@ func Open(cfg Config) (*DB, error) {
 		helper.close()
 		return nil, err
 	}
-	d.wdrv.RegisterConnectionHook(d.hook(d.writePragmas()))
+	whook := d.hook(d.writePragmas())
+	if cfg.Changes != nil {
+		d.cdc = &capture{sink: cfg.Changes}
+		base := whook
+		whook = func(c sqlite.ExecQuerierContext, dsn string) error {
+			if err := base(c, dsn); err != nil {
+				return err
+			}
+			return d.cdc.register(c)
+		}
+	}
+	d.wdrv.RegisterConnectionHook(whook)
 	d.rdrv.RegisterConnectionHook(d.hook(d.readPragmas()))
 	if err := d.openConns(); err != nil {
 		helper.close()

@@ -13,13 +13,32 @@ import (
 // same SQLite transaction as the entry's effects. Dump leaves it out.
 const AppliedTable = "_rdb_applied"
 
+// The row also keeps the write connection's state that SQL can read and
+// that the next entry may depend on (last_insert_rowid(), rdb's sticky
+// rows_affected), as it stood after that entry, so a node that reopens the
+// file (restart, snapshot restore) resumes from exactly the state every
+// other node has: without it a restarted node's first entry would see
+// last_insert_rowid() = 0 where the others see the last INSERT's rowid.
 const (
 	appliedCreate = `CREATE TABLE IF NOT EXISTS "` + AppliedTable +
-		`" (id INTEGER PRIMARY KEY CHECK (id = 1), raft_index INTEGER NOT NULL, raft_term INTEGER NOT NULL) WITHOUT ROWID`
-	appliedUpsert = `INSERT OR REPLACE INTO "` + AppliedTable + `" (id, raft_index, raft_term) VALUES (1, ?, ?)`
-	appliedUpdate = `UPDATE "` + AppliedTable + `" SET raft_index = ?, raft_term = ? WHERE id = 1`
+		`" (id INTEGER PRIMARY KEY CHECK (id = 1), raft_index INTEGER NOT NULL, raft_term INTEGER NOT NULL,` +
+		` last_rowid INTEGER NOT NULL DEFAULT 0, rows_sticky INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`
+	appliedUpsert = `INSERT OR REPLACE INTO "` + AppliedTable +
+		`" (id, raft_index, raft_term, last_rowid, rows_sticky) VALUES (1, ?, ?, last_insert_rowid(), ?)`
+	appliedUpdate = `UPDATE "` + AppliedTable +
+		`" SET raft_index = ?, raft_term = ?, last_rowid = last_insert_rowid(), rows_sticky = ? WHERE id = 1`
 	appliedSelect = `SELECT raft_index, raft_term FROM "` + AppliedTable + `" WHERE id = 1`
+	// connStateSelect reads the state saved with the position; a file
+	// without the table (new, or from a backup) has none.
+	connStateSelect = `SELECT last_rowid, rows_sticky FROM "` + AppliedTable + `" WHERE id = 1`
 )
+
+// appliedColumnsAdd upgrade the table of a file written before the
+// connection state was kept (the values then start at zero, as they did).
+var appliedColumnsAdd = map[string]string{
+	"last_rowid":  `ALTER TABLE "` + AppliedTable + `" ADD COLUMN last_rowid INTEGER NOT NULL DEFAULT 0`,
+	"rows_sticky": `ALTER TABLE "` + AppliedTable + `" ADD COLUMN rows_sticky INTEGER NOT NULL DEFAULT 0`,
+}
 
 // Applied is the Raft position a database file reflects: every log entry
 // up to Index, and none after it.
@@ -82,6 +101,7 @@ func (d *DB) ApplyBatch(ctx context.Context, entries []Entry) ([][][]Result, err
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	out := make([][][]Result, len(entries))
 	for i := 0; i < len(entries); {
 		if needsAutocommit(entries[i].Items) {
@@ -139,11 +159,13 @@ func (d *DB) applyTx(ctx context.Context, entries []Entry, out [][][]Result) (in
 			return d.redoWithout(ctx, entries[:k+1], out, start)
 		}
 		out[k] = res
+		d.cdc.endEntry(ctx, d, e)
 		if err := d.writeApplied(ctx, e.At); err != nil {
 			d.rollbackWrite()
 			return 0, err
 		}
 	}
+	d.cdc.flush()
 	err = d.execCached(ctx, "COMMIT")
 	if err == nil {
 		return len(entries), nil
@@ -241,6 +263,44 @@ func (d *DB) connState(ctx context.Context) (connState, error) {
 	return connState{lastRowid: id, sticky: d.sticky}, nil
 }
 
+// savedConnState is the connection state recorded with the position in
+// the file, upgrading an older file's table first; zero if the file has
+// no position yet.
+func (d *DB) savedConnState(ctx context.Context) (connState, error) {
+	rows, err := d.wconn.QueryContext(ctx, `SELECT name FROM pragma_table_info('`+AppliedTable+`')`)
+	if err != nil {
+		return connState{}, fmt.Errorf("read %s columns: %w", AppliedTable, err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return connState{}, fmt.Errorf("read %s columns: %w", AppliedTable, err)
+		}
+		have[name] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return connState{}, fmt.Errorf("read %s columns: %w", AppliedTable, err)
+	}
+	if len(have) == 0 {
+		return connState{}, nil // no table yet
+	}
+	for _, col := range []string{"last_rowid", "rows_sticky"} {
+		if !have[col] {
+			if _, err := d.wconn.ExecContext(ctx, appliedColumnsAdd[col]); err != nil {
+				return connState{}, fmt.Errorf("upgrade %s: %w", AppliedTable, err)
+			}
+		}
+	}
+	var s connState
+	err = d.wconn.QueryRowContext(ctx, connStateSelect).Scan(&s.lastRowid, &s.sticky)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return connState{}, fmt.Errorf("read saved connection state: %w", err)
+	}
+	return s, nil
+}
+
 // setConnState puts s back: an INSERT into a connection-private temp
 // table sets last_insert_rowid() (and changes() to 1) without touching
 // the database file.
@@ -295,6 +355,7 @@ func (d *DB) applyAutocommit(ctx context.Context, items []Item, at Applied) ([][
 	case err != nil && !isNestedTxError(err):
 		return nil, fmt.Errorf("apply entry %d: begin: %w", at.Index, err)
 	}
+	d.cdc.endEntry(ctx, d, Entry{Items: items, At: at})
 	if err := d.commitApplied(ctx, at); err != nil {
 		return nil, err
 	}
@@ -308,6 +369,7 @@ func (d *DB) commitApplied(ctx context.Context, at Applied) error {
 		d.rollbackWrite()
 		return err
 	}
+	d.cdc.flush()
 	if _, err := d.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		d.rollbackWrite()
 		return fmt.Errorf("apply entry %d: commit: %w", at.Index, err)
@@ -321,7 +383,7 @@ func (d *DB) commitApplied(ctx context.Context, at Applied) error {
 func (d *DB) writeRunner(req *Request, nested bool) *runner {
 	return &runner{conn: d.wconn, states: &d.states, req: req, before: d.fenv.beginStatement,
 		nested: nested, maxBytes: d.cfg.MaxResultBytes, stmts: &d.wstmts, sticky: &d.sticky,
-		noTimeout: true}
+		noTimeout: true, cdc: d.cdc}
 }
 
 // anyError reports whether any statement result holds an error.
@@ -345,6 +407,7 @@ func (d *DB) SetApplied(ctx context.Context, at Applied) error {
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	return d.writeApplied(ctx, at)
 }
 
@@ -388,7 +451,7 @@ func (d *DB) writeApplied(ctx context.Context, at Applied) error {
 	if _, err := d.wconn.ExecContext(ctx, appliedCreate); err != nil {
 		return fmt.Errorf("record applied index %d: create table: %w", at.Index, err)
 	}
-	if _, err := d.wconn.ExecContext(ctx, appliedUpsert, int64(at.Index), int64(at.Term)); err != nil {
+	if _, err := d.wconn.ExecContext(ctx, appliedUpsert, int64(at.Index), int64(at.Term), d.sticky); err != nil {
 		return fmt.Errorf("record applied index %d: %w", at.Index, err)
 	}
 	return nil
@@ -401,7 +464,7 @@ func (d *DB) updateApplied(ctx context.Context, at Applied) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := st.ExecContext(ctx, int64(at.Index), int64(at.Term))
+	res, err := st.ExecContext(ctx, int64(at.Index), int64(at.Term), d.sticky)
 	if err != nil {
 		return 0, err
 	}
@@ -411,6 +474,7 @@ func (d *DB) updateApplied(ctx context.Context, at Applied) (int64, error) {
 // rollbackWrite ends a failed entry transaction; SQLite may have rolled it
 // back already, so an error says nothing new.
 func (d *DB) rollbackWrite() {
+	d.cdc.discard()
 	_, _ = d.wconn.ExecContext(context.Background(), "ROLLBACK")
 }
 

@@ -73,7 +73,7 @@ func StampFile(ctx context.Context, path string, at Applied) error {
 	for _, q := range []string{appliedCreate, appliedUpsert} {
 		var args []any
 		if q == appliedUpsert {
-			args = []any{int64(at.Index), int64(at.Term)}
+			args = []any{int64(at.Index), int64(at.Term), 0}
 		}
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("stamp %s with index %d: %w", path, at.Index, err)
@@ -117,6 +117,7 @@ func (d *DB) CopyWAL(dst string) error {
 	defer d.swap.RUnlock()
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	d.preemptSpec()
 	src := d.cfg.Path + "-wal"
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return os.WriteFile(dst, nil, 0o644)

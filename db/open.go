@@ -112,8 +112,13 @@ func (d *DB) openConns() error {
 	}
 	d.wconn = conn
 	// Every entry starts with changes() at 1 (after the previous entry's
-	// position write); so does the first one after opening.
-	if err := d.setConnState(ctx, connState{}); err != nil {
+	// position write), and with the last_insert_rowid() and rows_affected
+	// the previous entry left; so does the first one after opening.
+	saved, err := d.savedConnState(ctx)
+	if err != nil {
+		return errors.Join(err, d.closeConns())
+	}
+	if err := d.setConnState(ctx, saved); err != nil {
 		return errors.Join(err, d.closeConns())
 	}
 	d.ro = sql.OpenDB(connector{drv: d.rdrv, dsn: fileURI(d.cfg.Path, "mode=ro")})
@@ -128,6 +133,7 @@ func (d *DB) openConns() error {
 // closeConns closes the read pool, then the write connection: the last
 // connection to close checkpoints the WAL and removes it.
 func (d *DB) closeConns() error {
+	d.preemptSpec()
 	var errs []error
 	if d.ro != nil {
 		errs = append(errs, d.ro.Close())

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,28 @@ type runner struct {
 	stmts     *stmtCache
 	sticky    *int64
 	noTimeout bool
+	// cdc is the write connection's change capture (nil when off): a
+	// statement or savepoint SQLite undoes must take its captured
+	// changes with it. multi says the last statement ran as several.
+	cdc   *capture
+	multi bool
+	// userBegin is the capture mark at the user's own BEGIN (autocommit
+	// runs only), so that their ROLLBACK takes its changes back.
+	userBegin int
+}
+
+// userTx follows a user's own BEGIN … ROLLBACK (run in autocommit mode,
+// one statement each) for change capture: the rolled-back changes must
+// not be reported. m is the mark before the statement.
+func (r *runner) userTx(sql string, m int) {
+	switch leadingKeyword(sql) {
+	case "BEGIN":
+		r.userBegin = m
+	case "ROLLBACK":
+		if !strings.Contains(strings.ToUpper(sql), " TO ") {
+			r.cdc.truncate(r.userBegin)
+		}
+	}
 }
 
 // run executes the request in mode and returns one Result per non-empty
@@ -39,6 +62,7 @@ type runner struct {
 // gets its entry.
 func (r *runner) run(ctx context.Context, mode Mode) []Result {
 	results := make([]Result, 0, len(r.req.Statements))
+	txMark := r.cdc.mark()
 	if r.req.Transaction {
 		if _, err := r.conn.ExecContext(ctx, r.txSQL().begin); err != nil {
 			return append(results, Result{Error: errorText(err, executeTimeoutText)})
@@ -48,14 +72,23 @@ func (r *runner) run(ctx context.Context, mode Mode) []Result {
 		if st.SQL == "" {
 			continue
 		}
+		m := r.cdc.mark()
 		res := r.one(ctx, st, mode)
 		results = append(results, res)
 		if res.Error != "" && r.req.Transaction && mode != ModeQuery {
 			r.rollback()
+			r.cdc.truncate(txMark)
 			return results
 		}
 		if res.Error != "" {
+			// SQLite undid the failed statement, but not the statements
+			// before it in a multi-statement text.
+			if !r.multi {
+				r.cdc.truncate(m)
+			}
 			r.reopen()
+		} else if r.cdc != nil && !r.nested && !r.multi {
+			r.userTx(st.SQL, m)
 		}
 		if r.lost {
 			return results
@@ -64,6 +97,7 @@ func (r *runner) run(ctx context.Context, mode Mode) []Result {
 	if r.req.Transaction {
 		if _, err := r.conn.ExecContext(ctx, r.txSQL().commit); err != nil {
 			r.rollback()
+			r.cdc.truncate(txMark)
 			results = append(results, Result{Error: errorText(err, executeTimeoutText)})
 		}
 	}
@@ -132,6 +166,7 @@ func (r *runner) dispatch(ctx context.Context, st Statement, mode Mode) Result {
 		// SQLite has no result to report (mattn gives zero counters).
 		return Result{Rows: mode != ModeExecute}
 	}
+	r.multi = true // unless classified otherwise
 	if mode == ModeExecute && r.req.NoParse {
 		return r.exec(ctx, st, stmtClass{multi: true})
 	}
@@ -139,6 +174,7 @@ func (r *runner) dispatch(ctx context.Context, st Statement, mode Mode) Result {
 	if err != nil {
 		return Result{Error: err.Error()}
 	}
+	r.multi = cl.multi
 	switch mode {
 	case ModeQuery:
 		if cl.err != nil {
@@ -248,7 +284,7 @@ func (r *runner) rows(ctx context.Context, open func(context.Context) (*sql.Rows
 	if err != nil {
 		return Result{Error: errorText(err, queryTimeoutText)}
 	}
-	res, err := readRows(rows, r.maxBytes)
+	res, err := readRows(rows, r.maxBytes, r.req.Raw)
 	if cerr := rows.Close(); err == nil {
 		err = cerr
 	}

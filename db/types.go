@@ -52,6 +52,12 @@ type Request struct {
 	NoParse bool
 	// Timings asks for the per-statement Time field.
 	Timings bool
+	// Raw returns rows as SQLite stores them (no API.md §1.4 conversion):
+	// declared types as written (empty when none), BLOBs as []byte in any
+	// column, integers in date columns as int64; only TEXT that the driver
+	// parsed as a date is rendered back as text (RawTimeLayout). The
+	// Hrana endpoints use it.
+	Raw bool
 }
 
 // Result is one entry of a response's "results" array.

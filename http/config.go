@@ -3,6 +3,7 @@ package httpd
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"time"
 
@@ -74,6 +75,15 @@ type Config struct {
 	MaxHeaderBytes int
 	// MaxInFlight bounds the requests served at once; more get 503.
 	MaxInFlight int
+
+	// Metrics, if set, serves GET /metrics (metrics.Registry); it needs
+	// the status permission unless MetricsOpen (-metrics-no-auth).
+	Metrics     http.Handler
+	MetricsOpen bool
+	// ObserveEndpoint, if set, is called once per route path (and once
+	// with "other" for requests matching none) at New; the observers it
+	// returns are told about every request.
+	ObserveEndpoint func(name string) EndpointObserver
 }
 
 // DefaultConfig returns rqlite's defaults.

@@ -41,6 +41,15 @@ func (s *Service) routeTable() []route {
 		{"/reap", true, []string{auth.PermSnapshot}, post, s.handleReap},
 		{"/debug/vars", false, []string{auth.PermStatus}, nil, s.handleExpvar},
 		{"/debug/pprof", true, []string{auth.PermStatus}, nil, s.handlePprof},
+		// Hrana (libSQL clients): permissions checked per statement.
+		{"/v2", false, nil, get, s.handleHrana},
+		{"/v2/pipeline", false, nil, post, s.handleHrana},
+		{"/v3", false, nil, get, s.handleHrana},
+		{"/v3/pipeline", false, nil, post, s.handleHrana},
+		{"/v3/cursor", false, nil, post, s.handleHrana},
+		{"/metrics", false, s.metricsPerms(), get, s.handleMetrics},
+		{"/console", true, []string{auth.PermUI}, []string{http.MethodGet, http.MethodHead}, s.handleConsole},
+		{"/", false, nil, nil, s.handleRoot},
 	}
 }
 

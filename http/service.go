@@ -37,6 +37,8 @@ type Service struct {
 	// backups serves the backup/load/boot/snapshot/reap endpoints; nil
 	// until SetBackups.
 	backups Backups
+	// hrana serves the Hrana endpoints; nil until SetHrana.
+	hrana Hrana
 	// leaderTransport carries requests proxied to the leader's API; with
 	// HTTPS it trusts -http-ca-cert and presents this node's certificate.
 	// nil means http.DefaultTransport.
@@ -44,6 +46,9 @@ type Service struct {
 	// lastBackup is when this node last served a backup (a time.Time),
 	// for /status's last_backup_time.
 	lastBackup atomic.Value
+	// observers report requests to metrics, one per route and a last
+	// one for the rest; nil when metrics are off.
+	observers []endpointObserver
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -77,6 +82,7 @@ func New(cfg Config, database Database, st Store, cl Cluster, logger *slog.Logge
 		retryInterval: cfg.QueueRetryInterval, execTimeout: cfg.DefaultTimeout,
 		firstSeq: s.start.UnixNano(),
 	}, database, s.logger)
+	s.observers = s.newObservers()
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -86,6 +92,9 @@ func (s *Service) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = s.handleError
+	if s.observers != nil {
+		e.Pre(s.observeRequests)
+	}
 	e.Pre(s.recoverPanics, s.preRoute, s.limitInFlight)
 	s.routes(e)
 	return e

@@ -10,6 +10,9 @@ import (
 // execute sends one SQL statement (POST /db/request, or /db/execute with
 // .forcewrites) and prints the results. It reports success.
 func (s *Shell) execute(ctx context.Context, sql string) bool {
+	if ok, handled := s.executeTx(ctx, sql); handled {
+		return ok
+	}
 	o := &client.Options{Timings: s.timer, BlobArray: s.blobArray}
 	stmts := []client.Statement{client.SQL(sql)}
 	var (

@@ -34,6 +34,7 @@ type Shell struct {
 	progress   bool // stderr is a terminal
 	failed     bool // some statement or command failed
 	interrupts chan os.Signal
+	tx         *client.Tx // the open interactive transaction (tx.go), nil if none
 }
 
 // Run runs a session and returns the process exit status: 1 when the node
@@ -77,6 +78,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 	}
 	s.loop(ctx, r)
 	r.Close()
+	s.rollbackTx() // .quit or end of input inside a transaction
 	fmt.Fprintln(stdout, "bye~")
 	if s.failed && cfg.Bail {
 		return 1
@@ -103,6 +105,7 @@ func newShell(cfg Config, stdout, stderr io.Writer) (*Shell, error) {
 }
 
 func (s *Shell) close() {
+	s.rollbackTx()
 	if s.file != nil {
 		s.file.Close()
 	}
@@ -159,6 +162,7 @@ func (s *Shell) loop(ctx context.Context, r lineReader) {
 		switch {
 		case errors.Is(err, errInterrupted):
 			pending.Reset()
+			s.rollbackTx()
 			continue
 		case errors.Is(err, io.EOF):
 			flush()
@@ -199,6 +203,9 @@ func isCommand(line string) bool {
 
 func (s *Shell) prompt(continuation bool) string {
 	host := s.c.Host()
+	if s.tx != nil {
+		host += " (tx)"
+	}
 	if continuation {
 		return strings.Repeat(" ", max(0, len(host)-3)) + "...> "
 	}

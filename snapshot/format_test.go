@@ -66,18 +66,22 @@ func TestWriteRead_RoundTrip(t *testing.T) {
 	}
 }
 
-func TestRead_Errors(t *testing.T) {
+// badStream is a damaged snapshot stream and the error reading it gives.
+type badStream struct {
+	name   string
+	stream []byte
+	want   error
+}
+
+// badStreams are the ways a stream can be damaged, cut or malformed.
+func badStreams(t *testing.T) []badStream {
 	good := encode(t, []byte("SQLite format 3\x00 some pages"))
 	flip := func(i int) []byte {
 		b := bytes.Clone(good)
 		b[i] ^= 0xff
 		return b
 	}
-	tests := []struct {
-		name   string
-		stream []byte
-		want   error
-	}{
+	return []badStream{
 		{"empty stream", nil, ErrTruncated},
 		{"short header", good[:headerSize-1], ErrTruncated},
 		{"bad magic", flip(0), ErrFormat},
@@ -91,6 +95,10 @@ func TestRead_Errors(t *testing.T) {
 		{"checksum corrupted", flip(len(good) - 1), ErrChecksum},
 		{"length corrupted", flip(headerSize - 1), ErrTruncated},
 	}
+}
+
+func TestRead_Errors(t *testing.T) {
+	tests := badStreams(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "dst.db")

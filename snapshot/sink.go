@@ -19,7 +19,8 @@ var errNoBase = errors.New("snapshot: incremental snapshot without a base")
 type sink struct {
 	store *Store
 	dir   string
-	f     *os.File
+	f     *os.File // the payload, written by dec as the stream arrives
+	dec   *decoder
 	meta  raft.SnapshotMeta
 	done  bool
 }
@@ -27,7 +28,7 @@ type sink struct {
 func (k *sink) ID() string { return k.meta.ID }
 
 func (k *sink) Write(p []byte) (int, error) {
-	n, err := k.f.Write(p)
+	n, err := k.dec.Write(p)
 	k.meta.Size += int64(n)
 	return n, err
 }
@@ -42,7 +43,7 @@ func (k *sink) Cancel() error {
 	return k.store.fs.RemoveAll(k.dir)
 }
 
-// Close verifies the stream (checksum), extracts its payload and files it.
+// Close verifies the stream (length, checksum) and files its payload.
 func (k *sink) Close() error {
 	if k.done {
 		return nil
@@ -57,23 +58,11 @@ func (k *sink) Close() error {
 }
 
 func (k *sink) file() error {
-	stream := k.f.Name()
-	if err := k.f.Close(); err != nil {
-		return err
-	}
-	in, err := os.Open(stream)
-	if err != nil {
-		return err
-	}
-	fsm, version, err := readAny(in, filepath.Join(k.dir, dataFile))
-	in.Close()
-	if err != nil {
+	fsm, version, err := k.dec.finish()
+	if err := errors.Join(err, k.f.Close()); err != nil {
 		return err
 	}
 	s := k.store
-	if err := s.fs.Remove(stream); err != nil {
-		return err
-	}
 	// meta.json's rename syncs the directory, so data is durable too.
 	if err := s.writeStoredMeta(k.dir, storedMeta{Raft: k.meta, FSM: fsm}); err != nil {
 		return err

@@ -67,6 +67,9 @@ type Store struct {
 	fs       fileOps // every change to the directory goes through it
 
 	mu sync.Mutex // guards the directory
+	// readers counts Open streams reading the base file itself (not a
+	// copy); while any is open the base is not folded into in place.
+	readers int
 }
 
 var _ raft.SnapshotStore = (*Store)(nil)
@@ -127,14 +130,14 @@ func (s *Store) Create(version raft.SnapshotVersion, index, term uint64,
 	if err := s.fs.MkdirAll(tmp); err != nil {
 		return nil, fmt.Errorf("create snapshot %s: %w", id, err)
 	}
-	f, err := s.fs.Create(filepath.Join(tmp, "stream"))
+	f, err := s.fs.Create(filepath.Join(tmp, dataFile))
 	if err != nil {
 		s.fs.RemoveAll(tmp)
 		return nil, fmt.Errorf("create snapshot %s: %w", id, err)
 	}
 	meta := raft.SnapshotMeta{Version: version, ID: id, Index: index, Term: term,
 		Configuration: configuration, ConfigurationIndex: configurationIndex}
-	return &sink{store: s, dir: tmp, f: f, meta: meta}, nil
+	return &sink{store: s, dir: tmp, f: f, dec: newDecoder(f), meta: meta}, nil
 }
 
 // List returns the snapshots, newest first: the incremental ones, then the
@@ -258,23 +261,20 @@ func (s *Store) ReadMeta(id string) (Meta, error) {
 	return Meta{}, fmt.Errorf("snapshot %s: %w", id, os.ErrNotExist)
 }
 
-// Open returns snapshot id as one whole-database stream (format Version):
-// the base with every incremental snapshot up to id folded in, rebuilt in
-// a private copy that Close removes. Never held in memory.
+// Open returns snapshot id as one whole-database stream (format Version).
+// The base alone is streamed from its own file, which is then not folded
+// into until the stream is closed (a new base replaces it by rename,
+// which an open file does not see). A snapshot with incremental ones on
+// top is the base with them folded in, rebuilt in a private copy that
+// Close removes. Never held in memory.
 func (s *Store) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
-	path, m, err := s.materialize(id)
+	rc, m, err := s.openFile(id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
 	}
-	f, err := os.Open(path)
+	fi, err := rc.f.Stat()
 	if err != nil {
-		os.RemoveAll(filepath.Dir(path))
-		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		os.RemoveAll(filepath.Dir(path))
+		rc.Close()
 		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
 	}
 	meta := m.Raft
@@ -282,9 +282,51 @@ func (s *Store) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
 	// rebuilt whole-database stream, not what the store keeps.
 	meta.Size = int64(headerSize) + fi.Size() + int64(sumSize)
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(WriteFrom(pw, f, Version, m.FSM)) }()
-	rc := &openSnapshot{PipeReader: pr, f: f, dir: filepath.Dir(path)}
+	go func() { pw.CloseWithError(WriteFrom(pw, rc.f, Version, m.FSM)) }()
+	rc.PipeReader = pr
 	return &meta, rc, nil
+}
+
+// openFile opens the file to stream for snapshot id: the base's own,
+// counted in readers and opened under mu so no new base can take its
+// place in between, when id is the base or the newest snapshot (folded
+// into the base first); else a private materialized copy.
+func (s *Store) openFile(id string) (*openSnapshot, storedMeta, error) {
+	s.mu.Lock()
+	metas, err := s.chain()
+	if err == nil && len(metas) > 1 && metas[len(metas)-1].Raft.ID == id && s.readers == 0 {
+		// The newest snapshot, with incremental ones on the base: fold
+		// them in place (each costs its WAL's size) rather than copy the
+		// whole base to fold them into the copy.
+		if _, err := s.reapLocked(0); err != nil {
+			s.mu.Unlock()
+			return nil, storedMeta{}, err
+		}
+		metas, err = s.chain()
+	}
+	if err == nil && len(metas) > 0 && metas[0].Raft.ID == id {
+		defer s.mu.Unlock()
+		f, err := os.Open(filepath.Join(s.dir, baseDir, dataFile))
+		if err != nil {
+			return nil, storedMeta{}, err
+		}
+		s.readers++
+		return &openSnapshot{s: s, f: f}, metas[0], nil
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, storedMeta{}, err
+	}
+	path, m, err := s.materialize(id)
+	if err != nil {
+		return nil, storedMeta{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		os.RemoveAll(filepath.Dir(path))
+		return nil, storedMeta{}, err
+	}
+	return &openSnapshot{s: s, f: f, private: true, dir: filepath.Dir(path)}, m, nil
 }
 
 // materialize copies the base and folds the incremental snapshots up to
@@ -331,14 +373,34 @@ func (s *Store) fold(dbPath, walPath string) error {
 // openSnapshot is the stream Open returns.
 type openSnapshot struct {
 	*io.PipeReader
-	f   *os.File
-	dir string
+	s       *Store
+	f       *os.File
+	private bool   // f is a materialized copy in dir, removed on Close
+	dir     string // set when private
+	once    sync.Once
 }
 
 func (o *openSnapshot) Close() error {
-	o.PipeReader.Close()
+	if o.PipeReader != nil {
+		o.PipeReader.Close()
+	}
 	o.f.Close()
-	return os.RemoveAll(o.dir)
+	return o.release()
+}
+
+// release drops the copy, or the hold on the base file, once.
+func (o *openSnapshot) release() error {
+	var err error
+	o.once.Do(func() {
+		if o.private {
+			err = os.RemoveAll(o.dir)
+			return
+		}
+		o.s.mu.Lock()
+		o.s.readers--
+		o.s.mu.Unlock()
+	})
+	return err
 }
 
 // Reap folds every incremental snapshot into the base and returns how many
@@ -350,8 +412,13 @@ func (s *Store) Reap() (int, error) {
 }
 
 // reapLocked folds the oldest incremental snapshots into the base until at
-// most keep are left.
+// most keep are left, unless an Open stream is reading the base file.
 func (s *Store) reapLocked(keep int) (int, error) {
+	if s.readers > 0 {
+		// The base is being streamed from its own file; the next
+		// snapshot or reap folds these.
+		return 0, nil
+	}
 	metas, err := s.chain()
 	if err != nil || len(metas) <= 1+keep {
 		return 0, err

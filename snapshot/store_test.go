@@ -171,24 +171,29 @@ func TestStore_IncrementalChain(t *testing.T) {
 	if got, want := listIndexes(t, s), []uint64{40, 30, 20}; !slices.Equal(got, want) {
 		t.Fatalf("List() = %v, want %v (the oldest incremental folded into the base)", got, want)
 	}
-	for index, want := range map[uint64]string{30: "ABC", 40: "ABCD"} {
-		if meta, got := opened(t, s, ids[index]); got != want || meta.Index != index {
-			t.Errorf("Open(%d) = %+v %q, want %q", index, meta, got, want)
-		}
-	}
 	if m, err := s.ReadMeta(ids[40]); err != nil || m.Index != 40 {
 		t.Errorf("ReadMeta = %+v, %v", m, err)
 	}
-	n, err := s.Reap()
-	if err != nil || n != 2 {
-		t.Fatalf("Reap = %d, %v; want 2", n, err)
+	// An older snapshot is rebuilt in a copy: the chain stays.
+	if meta, got := opened(t, s, ids[30]); got != "ABC" || meta.Index != 30 {
+		t.Errorf("Open(30) = %+v %q, want %q", meta, got, "ABC")
+	}
+	if got, want := listIndexes(t, s), []uint64{40, 30, 20}; !slices.Equal(got, want) {
+		t.Fatalf("List() after Open(30) = %v, want %v", got, want)
+	}
+	// The newest is folded into the base in place and streamed from it.
+	if meta, got := opened(t, s, ids[40]); got != "ABCD" || meta.Index != 40 {
+		t.Errorf("Open(40) = %+v %q, want %q", meta, got, "ABCD")
 	}
 	if got := listIndexes(t, s); !slices.Equal(got, []uint64{40}) {
-		t.Fatalf("List() after Reap = %v, want [40]", got)
+		t.Fatalf("List() after Open(40) = %v, want [40] (folded into the base)", got)
+	}
+	if n, err := s.Reap(); err != nil || n != 0 {
+		t.Fatalf("Reap after the fold = %d, %v; want 0", n, err)
 	}
 	metas, _ := s.List()
 	if _, got := opened(t, s, metas[0].ID); got != "ABCD" {
-		t.Errorf("base after Reap = %q, want ABCD", got)
+		t.Errorf("base = %q, want ABCD", got)
 	}
 }
 
@@ -253,5 +258,63 @@ func TestStore_ReadMeta(t *testing.T) {
 				t.Errorf("ReadMeta(%s) = %+v, %v; want %+v (error %v)", tt.id, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// A stream of the base reads the base's own file, so nothing may fold
+// into it while the stream is open: the reader gets the base as it was at
+// Open, and the folds wait for the next snapshot or reap after Close.
+func TestStore_OpenBaseHoldsFolds(t *testing.T) {
+	s := newChainStore(t, 1) // the older of two incrementals is folded, unless held
+	base := persist(t, s, 10, []byte("A"))
+	_, rc, err := s.Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []string{"B", "C"} {
+		if _, err := persistVersion(t, s, VersionWAL, uint64(20+10*i), []byte(w)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := listIndexes(t, s); !slices.Equal(got, []uint64{30, 20, 10}) {
+		t.Fatalf("List() with the base open = %v, want [30 20 10] (fold held)", got)
+	}
+	dst := filepath.Join(t.TempDir(), "dst")
+	meta, err := Read(rc, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "A" || meta.Index != 10 {
+		t.Fatalf("base stream = %q at %d, want %q at 10", b, meta.Index, "A")
+	}
+	if err := rc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Reap(); err != nil || n != 2 {
+		t.Fatalf("Reap after Close = %d, %v; want 2", n, err)
+	}
+	metas, _ := s.List()
+	if _, got := opened(t, s, metas[0].ID); got != "ABC" {
+		t.Fatalf("base after the held folds = %q, want ABC", got)
+	}
+}
+
+// A new base filed while the old one is being streamed replaces it by
+// rename: the open stream still reads the old file whole.
+func TestStore_OpenBaseSurvivesNewBase(t *testing.T) {
+	s := newChainStore(t, 2)
+	old := persist(t, s, 10, bytes.Repeat([]byte("o"), 1<<20))
+	_, rc, err := s.Open(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	persist(t, s, 20, []byte("new"))
+	dst := filepath.Join(t.TempDir(), "dst")
+	if _, err := Read(rc, dst); err != nil {
+		t.Fatalf("reading the replaced base: %v", err)
+	}
+	if b, _ := os.ReadFile(dst); !bytes.Equal(b, bytes.Repeat([]byte("o"), 1<<20)) {
+		t.Fatalf("replaced base read back as %d bytes of something else", len(b))
 	}
 }

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/rdb/rdb/db"
 )
 
 // maxEntryRequests and maxEntryBytes bound what one log entry carries: a
@@ -150,7 +153,15 @@ func (b *batcher) log(batch []*pendingRequest) {
 		fail(err)
 		return
 	}
+	if err := b.s.slot.enter(context.Background(), b.s.txBusyTimeout(), b.s.done); err != nil {
+		b.s.txs.busy.Add(1)
+		for _, p := range batch {
+			p.done <- entryResult{res: busyResult(&p.cr), err: notBusy(err)}
+		}
+		return
+	}
 	f := b.s.raft.Apply(data, b.s.cfg.ApplyTimeout)
+	b.s.slot.leave()
 	go func() {
 		if err := raftError(f.Error()); err != nil {
 			fail(err)
@@ -165,4 +176,24 @@ func (b *batcher) log(batch []*pendingRequest) {
 			p.done <- entryResult{res: rr[i], index: f.Index()}
 		}
 	}()
+}
+
+// busyResult is what a request gets when it waited the busy timeout for
+// an interactive transaction: SQLite's "database is locked" in every
+// statement's slot, as a write to a locked SQLite file reports it.
+func busyResult(cr *commandRequest) requestResult {
+	res := make([]db.Result, len(cr.Statements))
+	for i := range res {
+		res[i] = db.Result{Error: ErrBusy.Error(), Rows: cr.Mode == db.ModeQuery}
+	}
+	return requestResult{Results: res}
+}
+
+// notBusy keeps errors other than ErrBusy (the store closing, the
+// caller gone), which fail the request as a whole.
+func notBusy(err error) error {
+	if errors.Is(err, ErrBusy) {
+		return nil
+	}
+	return err
 }

@@ -125,7 +125,13 @@ func (s *Store) MarkChecksum(ctx context.Context) (db.Checksum, error) {
 	if err != nil {
 		return db.Checksum{}, err
 	}
+	// Like any write, the marker waits for an open interactive
+	// transaction to end rather than preempt it.
+	if err := s.slot.enter(ctx, s.txBusyTimeout(), s.done); err != nil {
+		return db.Checksum{}, fmt.Errorf("log checksum marker: %w", err)
+	}
 	f := s.raft.Apply(b, s.cfg.ApplyTimeout)
+	s.slot.leave()
 	if err := waitFuture(ctx, f, s.cfg.ApplyTimeout); err != nil {
 		return db.Checksum{}, fmt.Errorf("log checksum marker: %w", err)
 	}

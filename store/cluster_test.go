@@ -174,7 +174,7 @@ func TestCluster_PartitionedLeader_RefusesReads(t *testing.T) {
 }
 
 func TestCluster_Freshness(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	leader := waitLeader(t, nodes)
 	ctx := context.Background()
 	if _, err := leader.Execute(ctx, stmts("INSERT 1")); err != nil {

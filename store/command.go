@@ -32,6 +32,8 @@ const (
 	// cmdLoadChunk carries one piece of a file too large for one entry
 	// (loadchunk.go).
 	cmdLoadChunk commandType = 5
+	// cmdTx carries a committed interactive transaction (tx.go).
+	cmdTx commandType = 6
 )
 
 // command is the payload of one log entry. It holds a list of requests so
@@ -45,7 +47,8 @@ type command struct {
 	Chunk    *loadChunk       `codec:"c,omitempty"` // cmdLoadChunk
 	// Checksum marks a cmdExecute without requests as a checksum marker
 	// (checksum.go). Older builds skip the key and apply an empty entry.
-	Checksum bool `codec:"ck,omitempty"`
+	Checksum bool       `codec:"ck,omitempty"`
+	Tx       *txCommand `codec:"x,omitempty"` // cmdTx
 }
 
 // commandRequest is a db.Request plus the mode to run it in.
@@ -58,6 +61,7 @@ type commandRequest struct {
 	NoTime      bool               `codec:"nt,omitempty"`
 	NoParse     bool               `codec:"np,omitempty"`
 	Timings     bool               `codec:"ti,omitempty"`
+	Raw         bool               `codec:"rw,omitempty"`
 }
 
 type commandStatement struct {
@@ -141,6 +145,7 @@ func newCommandRequest(r *db.Request, mode db.Mode) (commandRequest, error) {
 		NoTime:      r.NoTime,
 		NoParse:     r.NoParse,
 		Timings:     r.Timings,
+		Raw:         r.Raw,
 	}
 	for i, s := range r.Statements {
 		cs := commandStatement{SQL: s.SQL}
@@ -195,6 +200,7 @@ func (cr *commandRequest) dbRequest() *db.Request {
 		NoTime:      cr.NoTime,
 		NoParse:     cr.NoParse,
 		Timings:     cr.Timings,
+		Raw:         cr.Raw,
 	}
 	for i, cs := range cr.Statements {
 		s := db.Statement{SQL: cs.SQL}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,9 @@ type Config struct {
 	// MaxResultBytes bounds one query's rows in memory
 	// (-db-max-result-size; 0 = no bound).
 	MaxResultBytes int64
+	// Changes receives the row changes of every applied entry (change
+	// data capture); nil captures nothing. See db.ChangeSink.
+	Changes db.ChangeSink
 
 	SnapshotThreshold  uint64        // -raft-snap
 	SnapshotInterval   time.Duration // -raft-snap-int; also the WAL size check period
@@ -43,6 +47,18 @@ type Config struct {
 	RaftLogLevel       string        // -raft-log-level: ERROR, WARN, INFO, DEBUG or TRACE
 	ShutdownStepdown   bool          // -raft-shutdown-stepdown
 	NonVoter           bool          // -raft-non-voter
+	// ReapTimeout and ReapReadOnlyTimeout: the leader removes a voter,
+	// resp. non-voter, it has not reached for longer (0 = never;
+	// -raft-reap-node-timeout, -raft-reap-read-only-node-timeout).
+	ReapTimeout         time.Duration
+	ReapReadOnlyTimeout time.Duration
+
+	// TxBusyTimeout bounds how long a write (or a second transaction)
+	// waits for an interactive transaction to end before failing with
+	// ErrBusy; TxIdleTimeout rolls back a transaction idle that long.
+	// Zero means DefaultTxBusyTimeout, DefaultTxIdleTimeout.
+	TxBusyTimeout time.Duration
+	TxIdleTimeout time.Duration
 
 	// Logger receives the store's and raft's messages; nil means
 	// slog.Default().
@@ -59,10 +75,18 @@ type Config struct {
 	// panic: they are a broken invariant, not a failure of the node.
 	Fatal func(error)
 
+	// Observer, if set, is told about FSM applies, log appends and
+	// snapshots as they happen (metrics); nil observes nothing.
+	Observer Observer
+
 	// inmemRaft keeps the Raft log and stable store in memory, and
 	// openDB, if set, replaces db.Open (tests).
 	inmemRaft bool
 	openDB    func(db.Config) (database, error)
+	// dialPeer checks that a peer accepts connections on its Raft
+	// address (early election); nil dials TCP. Tests with in-memory
+	// transports set it.
+	dialPeer func(ctx context.Context, addr string) error
 	// loadChunkSize overrides loadChunkSize in tests.
 	loadChunkSize int
 }
@@ -103,6 +127,9 @@ func (c Config) Validate() error {
 	if c.LeaderLeaseTimeout < 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout {
 		errs = append(errs, fmt.Errorf("leader lease timeout %s must be between 0 and the heartbeat timeout %s",
 			c.LeaderLeaseTimeout, c.HeartbeatTimeout))
+	}
+	if c.ReapTimeout < 0 || c.ReapReadOnlyTimeout < 0 {
+		errs = append(errs, errors.New("reap timeouts must not be negative"))
 	}
 	if _, err := parseLogLevel(c.RaftLogLevel); err != nil {
 		errs = append(errs, err)

@@ -28,6 +28,7 @@ var counters = sync.OnceValue(func() *expvar.Map {
 		numSnapshots, numRestores, numRestoresStart, numRestoresStartSkipped,
 		numIgnoredJoins, numRemovedBeforeJoins, numUserSnapshots, numWALSnapshots,
 		numLinearizableUpgrades, numStaleReads,
+		numFailedHeartbeats, numReapedOK, numReapedFailed,
 	} {
 		m.Add(k, 0)
 	}

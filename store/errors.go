@@ -47,6 +47,27 @@ var (
 	ErrDirLocked = errors.New("store: data directory in use by another process")
 )
 
+// Interactive transactions (tx.go).
+var (
+	// ErrBusy is SQLite's SQLITE_BUSY text: a write waited the busy
+	// timeout for an interactive transaction to end, or a transaction
+	// for another one. Nothing was logged.
+	ErrBusy = errors.New("database is locked")
+	// ErrTxAborted ends a transaction the leader could not keep
+	// consistent (leadership lost, another change applied, a restore,
+	// shutdown); nothing of it was committed.
+	ErrTxAborted = errors.New("transaction aborted")
+	// ErrTxIdle ends a transaction left idle past the idle timeout.
+	ErrTxIdle = errors.New("transaction rolled back after being idle too long")
+	// ErrTxConflict is the commit failure of a transaction whose entry
+	// reached the log after another change: every node refuses it alike,
+	// nothing of it is applied.
+	ErrTxConflict = errors.New("transaction aborted: another change was committed first")
+	// ErrTxUnsupported means the database cannot run interactive
+	// transactions (a test fake).
+	ErrTxUnsupported = errors.New("interactive transactions not supported")
+)
+
 var (
 	// ErrNotSingleNode refuses /boot on a node that is not the only
 	// member of its cluster.

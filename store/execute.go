@@ -89,7 +89,14 @@ func (s *Store) applyAlone(ctx context.Context, typ commandType, cr commandReque
 	if err != nil {
 		return requestResult{}, 0, err
 	}
+	if err := s.slot.enter(ctx, s.txBusyTimeout(), s.done); err != nil {
+		if errors.Is(err, ErrBusy) {
+			return busyResult(&cr), 0, nil
+		}
+		return requestResult{}, 0, err
+	}
 	f := s.raft.Apply(b, s.cfg.ApplyTimeout)
+	s.slot.leave()
 	if err := waitFuture(ctx, f, s.cfg.ApplyTimeout); err != nil {
 		return requestResult{}, 0, err
 	}

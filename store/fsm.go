@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -34,14 +35,23 @@ func (f fsm) Apply(l *raft.Log) any {
 func (f fsm) ApplyBatch(logs []*raft.Log) []any {
 	f.p.fsmMu.Lock()
 	defer f.p.fsmMu.Unlock()
-	return f.p.applyBatch(logs)
+	start := time.Now()
+	resp := f.p.applyBatch(logs)
+	f.p.obs.FSMApplied(len(logs), time.Since(start))
+	return resp
 }
 
 // Snapshot copies the database; see processor.snapshot.
 func (f fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.p.fsmMu.Lock()
 	defer f.p.fsmMu.Unlock()
-	return f.p.snapshot()
+	start := time.Now()
+	snap, err := f.p.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	snap.started = start
+	return snap, nil
 }
 
 // Restore replaces the database with a snapshot.
@@ -63,6 +73,7 @@ type fsmSnapshot struct {
 	version byte          // snapshot.Version or snapshot.VersionWAL
 	meta    snapshot.Meta // where the FSM stood when it was captured
 	live    bool          // file is the live database, registered as p.live
+	started time.Time     // when the capture began (metrics)
 	// overtaken: the database was replaced while this live snapshot was
 	// registered (guarded by p.liveMu).
 	overtaken bool
@@ -98,6 +109,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		s.p.fullNeeded.Store(false)
 	}
 	counters().Add(numSnapshots, 1)
+	s.p.obs.SnapshotTaken(time.Since(s.started))
 	if s.file == nil {
 		// A private copy: the WAL's content is now in the snapshot.
 		if err := s.p.checkpointIfFree(); err != nil {

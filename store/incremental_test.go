@@ -61,9 +61,19 @@ func TestStore_IncrementalSnapshots(t *testing.T) {
 	if got := queryValues(t, n.Store, LevelLinearizable, "SELECT * FROM foo ORDER BY id"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("rebuilt from the snapshot chain: %d rows, want %d", len(got), len(want))
 	}
-	// The base and the incrementals left after reopening (which may
-	// already fold one) become one: each WAL checkpointed into the base
-	// is one snapshot gone.
+	// Rebuilding opened the newest snapshot, which folds the chain into
+	// the base in place instead of copying the base.
+	if got := len(mustList(t, n)); got != 1 {
+		t.Fatalf("%d snapshots after rebuilding from the chain, want 1 (folded)", got)
+	}
+	// New incrementals on that base; Reap makes them one with it: each
+	// WAL checkpointed into the base is one snapshot gone.
+	for i := range 2 {
+		insert(2)
+		if err := n.Snapshot(0); err != nil {
+			t.Fatalf("snapshot %d after reopening: %v", i, err)
+		}
+	}
 	incr := len(mustList(t, n)) - 1
 	if incr < 1 {
 		t.Fatalf("%d incremental snapshots after reopening, want at least 1", incr)
@@ -80,7 +90,7 @@ func TestStore_IncrementalSnapshots(t *testing.T) {
 // TestStore_SnapshotInstallFromChain: a node cut off while the log was
 // truncated receives a snapshot rebuilt from a base and WALs, and matches.
 func TestStore_SnapshotInstallFromChain(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, func(c *Config) { c.SnapshotThreshold, c.TrailingLogs = 8, 2 })
+	nodes := newTestCluster(t, 3, false, func(c *Config) { steady(c); c.SnapshotThreshold, c.TrailingLogs = 8, 2 })
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)")
 	late := followers(nodes, leader)[0]

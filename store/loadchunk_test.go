@@ -21,7 +21,7 @@ func chunkedSource(t *testing.T, kb int) string {
 // cluster: every node ends with the file's content, and the load took
 // several log entries.
 func TestStore_LoadChunked(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, func(c *Config) { c.loadChunkSize = 16 << 10 })
+	nodes := newTestCluster(t, 3, false, func(c *Config) { steady(c); c.loadChunkSize = 16 << 10 })
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE old (x)")
 	path := chunkedSource(t, 200)

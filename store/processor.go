@@ -79,6 +79,11 @@ type processor struct {
 	stage *stageMeta
 	// sums are the digests taken at checksum markers (checksum.go).
 	sums checksums
+	// dbChanged is the index of the last entry that changed the
+	// database (Store.DBAppliedIndex); written on the FSM goroutine.
+	dbChanged atomic.Uint64
+	// obs is told how long applies and snapshots take; never nil.
+	obs Observer
 
 	mu      sync.Mutex
 	state   appliedState
@@ -90,7 +95,7 @@ func newProcessor(d database, tmpDir string, logger *slog.Logger, fatal func(err
 	if fatal == nil {
 		fatal = func(err error) { panic(err) }
 	}
-	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, changed: make(chan struct{})}
+	p := &processor{db: d, tmpDir: tmpDir, logger: logger, fatal: fatal, obs: nopObserver{}, changed: make(chan struct{})}
 	p.fullNeeded.Store(true)
 	p.recoverStage()
 	return p
@@ -115,6 +120,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			return resp
 		}
 		if l.Index <= st.Index {
+			p.noteSkipped(l)
 			continue
 		}
 		if l.Type != raft.LogCommand {
@@ -126,6 +132,7 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			panic(fmt.Sprintf("store: apply log entry %d: %v", l.Index, err))
 		}
 		p.abandonStale(cmd.Time)
+		p.noteChange(l, cmd)
 		switch cmd.Type {
 		case cmdExecute, cmdQuery, cmdRequest:
 			items := p.skipReadsElsewhere(commandItems(l.Index, cmd))
@@ -151,6 +158,12 @@ func (p *processor) applyBatch(logs []*raft.Log) []any {
 			}
 			b.flush(resp)
 			resp[i] = p.applyLoadChunk(l, cmd.Time, cmd.Chunk)
+		case cmdTx:
+			if cmd.Tx == nil {
+				panic(fmt.Sprintf("store: apply log entry %d: transaction entry without a transaction", l.Index))
+			}
+			b.flush(resp)
+			resp[i] = p.applyTx(l, cmd.Time, cmd.Tx)
 		default:
 			panic(fmt.Sprintf("store: apply log entry %d: unknown command type %d", l.Index, cmd.Type))
 		}
@@ -332,6 +345,7 @@ func (p *processor) restore(rc io.Reader) error {
 	}
 	p.dropStage() // the snapshot is the state before or after any load
 	p.reset(meta.Index, meta.Term)
+	p.dbChanged.Store(meta.Index)
 	counters().Add(numRestores, 1)
 	if p.starting.Load() {
 		counters().Add(numRestoresStart, 1)

@@ -64,7 +64,19 @@ func (s *Store) readAtLevel(ctx context.Context, req *Request, typ commandType, 
 			return Response{}, err
 		}
 	case LevelStrong:
-		return s.applyRequest(ctx, typ, req, mode)
+		if !s.slot.held.Load() {
+			return s.applyRequest(ctx, typ, req, mode)
+		}
+		// An interactive transaction holds the write slot: a strong read
+		// through the log would wait for it, so it is served with a read
+		// index instead, which sees every write committed before it too
+		// (readers are never blocked by a transaction).
+		if err := s.readIndex(ctx, req.LinearizableTimeout); err != nil {
+			if errors.Is(err, errUpgrade) {
+				return s.applyRequest(ctx, typ, req, mode)
+			}
+			return Response{}, err
+		}
 	}
 	return s.queryLocal(ctx, req)
 }

@@ -41,6 +41,7 @@ func (s *Store) openDB() error {
 	s.db = d
 	s.proc = newProcessor(d, s.cfg.Dir, s.logger, s.cfg.Fatal)
 	s.proc.onApplied = s.noteApplied
+	s.proc.obs = s.cfg.observer()
 	return nil
 }
 
@@ -49,7 +50,7 @@ func (s *Store) openDBFile(path string) (database, error) {
 	if open == nil {
 		open = openSQLite
 	}
-	d, err := open(db.Config{Path: path, FKConstraints: s.cfg.FKConstraints, MaxReadConns: s.cfg.MaxReadConns, MaxResultBytes: s.cfg.MaxResultBytes})
+	d, err := open(db.Config{Path: path, FKConstraints: s.cfg.FKConstraints, MaxReadConns: s.cfg.MaxReadConns, MaxResultBytes: s.cfg.MaxResultBytes, Changes: s.cfg.Changes})
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +104,7 @@ func (s *Store) syncDB(logs raft.LogStore) error {
 	if err != nil {
 		return err
 	}
+	s.proc.dbChanged.Store(snapIndex)
 	if at.Index >= snapIndex {
 		counters().Add(numRestoresStartSkipped, 1)
 		s.logger.Info("database is current, snapshot restore skipped", "index", at.Index, "snapshot_index", snapIndex)

@@ -26,6 +26,9 @@ func (s *Store) Stats() (map[string]any, error) {
 		"raft":             s.raftStats(),
 		"nodes":            s.nodeStats(),
 		"snapshot_store":   s.snapshotStats(),
+		// Durations as text, "0s" when reaping is off (OPS.md §5).
+		"reap_timeout":           s.cfg.ReapTimeout.String(),
+		"reap_read_only_timeout": s.cfg.ReapReadOnlyTimeout.String(),
 	}
 	sq, err := s.db.Stats()
 	if err != nil {

@@ -62,11 +62,17 @@ type Store struct {
 	wg      sync.WaitGroup
 	snapMu  sync.Mutex // serializes forced snapshots (they reload config)
 	batch   *batcher   // packs concurrent writes into shared entries
+	// slot is the write slot an interactive transaction holds (tx.go);
+	// txs counts transactions.
+	slot *writeSlot
+	txs  txState
 	// walNudge asks monitorWAL for an early check; appliedSinceNudge is
 	// the FSM goroutine's count of bytes since the last nudge.
 	walNudge          chan struct{}
 	appliedSinceNudge uint64
 	openOnce          sync.Once
+	// leaderChanges counts the leaders this node has seen (watchLeader).
+	leaderChanges atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -88,6 +94,7 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 	logger := orDefault(cfg.Logger).With("component", "store", "node_id", cfg.NodeID)
 	s := &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{}), walNudge: make(chan struct{}, 1)}
 	s.batch = newBatcher(s)
+	s.slot = newWriteSlot()
 	return s, nil
 }
 
@@ -140,9 +147,15 @@ func (s *Store) doOpen(context.Context) (err error) {
 	if err := s.newRaft(logs, stable); err != nil {
 		return err
 	}
-	s.wg.Add(2)
+	s.startReaper()
+	s.wg.Add(3)
 	go s.monitorWAL()
 	go s.batch.run()
+	go s.watchLeader()
+	if s.hasState {
+		s.wg.Add(1)
+		go s.electEarly()
+	}
 	s.open.Store(true)
 	s.logger.Info("store open", "dir", s.cfg.Dir, "raft_addr", s.cfg.RaftAddr, "has_state", s.hasState)
 	return nil
@@ -166,6 +179,9 @@ func (s *Store) openLog(raftDir string) (raft.LogStore, raft.StableStore, error)
 		}
 		s.closers = append(s.closers, w)
 		logs, stable = w, w
+	}
+	if s.cfg.Observer != nil {
+		logs = timedLog{LogStore: logs, obs: s.cfg.Observer}
 	}
 	cache, err := raft.NewLogCache(logCacheSize, logs)
 	if err != nil {
@@ -310,6 +326,10 @@ func (s *Store) Bootstrap(servers ...Server) error {
 	if err := s.raft.BootstrapCluster(cfg).Error(); err != nil {
 		return fmt.Errorf("bootstrap cluster: %w", err)
 	}
+	// A new cluster, like a restarted one, need not wait a heartbeat
+	// timeout for its first election (a lone node elects itself at once).
+	s.wg.Add(1)
+	go s.electEarly()
 	return nil
 }
 

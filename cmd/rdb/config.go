@@ -45,6 +45,10 @@ type Config struct {
 	RaftReapNodeTimeout       time.Duration
 	RaftReapReadOnlyTimeout   time.Duration
 
+	// Interactive transactions (Hrana): TxBusyTimeout, TxIdleTimeout.
+	TxBusyTimeout time.Duration
+	TxIdleTimeout time.Duration
+
 	AuthFile             string
 	HTTPCert             string
 	HTTPKey              string
@@ -61,6 +65,8 @@ type Config struct {
 	NodeVerifyCommonName string
 	HTTPAllowOrigin      string
 	HTTPMaxBodySize      int64
+	MetricsNoAuth        bool
+	OTLP                 otlpFlags
 
 	FKConstraints       bool
 	WriteQueueCap       int
@@ -87,10 +93,16 @@ type Config struct {
 
 	ShowVersion bool
 
+	// reapSet and reapReadOnlySet say whether the reap timeouts were
+	// given on the command line (an explicit 0 is refused).
+	reapSet, reapReadOnlySet bool
 	// DivergenceCheckInterval and DivergenceCheckTimeout drive the
 	// leader's replica checksum comparison (rdb only).
 	DivergenceCheckInterval time.Duration
 	DivergenceCheckTimeout  time.Duration
+	// ops holds the -auto-backup, -auto-restore and -cdc-config files,
+	// read by validate (ops.go).
+	ops opsConfig
 }
 
 // notYet marks flags that are accepted for compatibility but whose feature
@@ -132,8 +144,11 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.RaftCommitTimeout, "raft-commit-timeout", 50*time.Millisecond, "Raft commit timeout")
 	fs.DurationVar(&cfg.RaftApplyTimeout, "raft-apply-timeout", 10*time.Second, "Raft apply timeout")
 	fs.DurationVar(&cfg.RaftLeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout. Use 0s for Raft default")
-	fs.DurationVar(&cfg.RaftReapNodeTimeout, "raft-reap-node-timeout", 0, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place"+notYet)
-	fs.DurationVar(&cfg.RaftReapReadOnlyTimeout, "raft-reap-read-only-node-timeout", 0, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place"+notYet)
+	fs.DurationVar(&cfg.RaftReapNodeTimeout, "raft-reap-node-timeout", 0, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place")
+	fs.DurationVar(&cfg.RaftReapReadOnlyTimeout, "raft-reap-read-only-node-timeout", 0, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place")
+
+	fs.DurationVar(&cfg.TxBusyTimeout, "tx-busy-timeout", 5*time.Second, "How long a write waits for an open interactive (Hrana) transaction before failing with \"database is locked\" (rdb only)")
+	fs.DurationVar(&cfg.TxIdleTimeout, "tx-idle-timeout", 10*time.Second, "An idle interactive (Hrana) transaction is rolled back, and its stream expires, after this long (rdb only)")
 
 	fs.StringVar(&cfg.AuthFile, "auth", "", "Path to authentication and authorization file. If not set, not enabled")
 	fs.StringVar(&cfg.HTTPCert, "http-cert", "", "Path to HTTPS X.509 certificate")
@@ -150,6 +165,7 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.NodeVerifyServerName, "node-verify-server-name", "", "Hostname to verify on certificate returned by a node")
 	fs.StringVar(&cfg.NodeVerifyCommonName, "node-verify-common-name", "", "Common name a peer node's certificate must present")
 	fs.StringVar(&cfg.HTTPAllowOrigin, "http-allow-origin", "", "Value to set for Access-Control-Allow-Origin HTTP header")
+	fs.BoolVar(&cfg.MetricsNoAuth, "metrics-no-auth", false, "Serve /metrics (Prometheus) without authentication even when -auth is set (rdb only); otherwise it needs the status permission")
 	fs.Int64Var(&cfg.HTTPMaxBodySize, "http-max-body-size", 64<<20, "Largest request body, in bytes, the HTTP API accepts (rdb only); larger bodies get 413")
 
 	fs.BoolVar(&cfg.FKConstraints, "fk", false, "Enable SQLite foreign key constraints")
@@ -164,19 +180,21 @@ func newFlagSet(name string, cfg *Config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.AutoVacuumInterval, "auto-vacuum-int", 0, "Period between automatic VACUUMs. If not set, not enabled"+notYet)
 	fs.DurationVar(&cfg.AutoOptimizeInterval, "auto-optimize-int", 24*time.Hour, "Period between automatic 'PRAGMA optimize'. Set to 0h to disable"+notYet)
 	fs.BoolVar(&cfg.CompressSnapTransport, "compress-snap-transport", false, "Compress snapshots sent to other nodes"+notYet)
-	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Comma-delimited list of paths to directories, zipfiles, or tar.gz files containing SQLite extensions"+notYet)
-	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint. If not set, not enabled"+notYet)
-	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed"+notYet)
-	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service"+notYet)
-	fs.StringVar(&cfg.DiscoConfig, "disco-config", "", "Set discovery config, or path to cluster discovery config file"+notYet)
+	fs.StringVar(&cfg.ExtensionsPath, "extensions-path", "", "Not supported: rdb's pure-Go SQLite cannot load native extensions (the node refuses to start with it)")
+	fs.StringVar(&cfg.AutoBackupFile, "auto-backup", "", "Path to automatic backup configuration file. If not set, not enabled")
+	fs.StringVar(&cfg.AutoRestoreFile, "auto-restore", "", "Path to automatic restore configuration file. If not set, not enabled")
+	fs.StringVar(&cfg.CDCConfig, "cdc-config", "", "Path to change data capture configuration file, or an HTTP endpoint, or stdout. If not set, not enabled")
+	fs.StringVar(&cfg.DiscoMode, "disco-mode", "", "Choose clustering discovery mode. If not set, no node discovery is performed")
+	fs.StringVar(&cfg.DiscoKey, "disco-key", "rqlite", "Key prefix for cluster discovery service")
+	fs.StringVar(&cfg.DiscoConfig, "disco-config", "", "Set discovery config, or path to cluster discovery config file")
 	fs.StringVar(&cfg.CPUProfile, "cpu-profile", "", "Path to file for CPU profiling information")
 	fs.StringVar(&cfg.MemProfile, "mem-profile", "", "Path to file for memory profiling information")
 	fs.StringVar(&cfg.TraceProfile, "trace-profile", "", "Path to file for trace profiling information"+notYet)
 
 	fs.DurationVar(&cfg.DivergenceCheckInterval, "divergence-check-int", time.Hour, "Period between the leader's comparisons of every node's database checksum at a common log index (rdb only). Set to 0 to disable")
 	fs.DurationVar(&cfg.DivergenceCheckTimeout, "divergence-check-timeout", 10*time.Minute, "Longest one divergence check may take, digests on every node included (rdb only)")
+	registerOTLPFlags(fs, &cfg.OTLP)
+
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "Show version information and exit")
 	return fs
 }
@@ -197,6 +215,10 @@ func parseServeFlags(name string, args []string, dataRequired bool, out io.Write
 	if cfg.ShowVersion {
 		return cfg, nil
 	}
+	fs.Visit(func(f *flag.Flag) {
+		cfg.reapSet = cfg.reapSet || f.Name == "raft-reap-node-timeout"
+		cfg.reapReadOnlySet = cfg.reapReadOnlySet || f.Name == "raft-reap-read-only-node-timeout"
+	})
 	switch fs.NArg() {
 	case 0:
 		if dataRequired {
@@ -302,7 +324,13 @@ func (c *Config) validate() error {
 	if c.HTTPMaxBodySize <= 0 {
 		return errors.New("-http-max-body-size must be positive")
 	}
-	return c.refuseUnimplemented()
+	if err := c.validateDisco(); err != nil {
+		return err
+	}
+	if err := c.OTLP.validate(); err != nil {
+		return err
+	}
+	return c.loadOps()
 }
 
 // validateSecurity checks the TLS and auth flag combinations rqlited
@@ -320,26 +348,6 @@ func (c *Config) validateSecurity() error {
 	return nil
 }
 
-// refuseUnimplemented stops a node from starting with a flag whose feature
-// is not built yet and whose absence would change what the operator gets:
-// running without the auth file or TLS they asked for, or bootstrapping a
-// lone cluster instead of joining one.
-func (c *Config) refuseUnimplemented() error {
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"-disco-mode", c.DiscoMode != ""},
-		{"-auto-restore", c.AutoRestoreFile != ""},
-		{"-extensions-path", c.ExtensionsPath != ""},
-	} {
-		if f.set {
-			return fmt.Errorf("%s is not supported by this build of rdb yet; refusing to start without it", f.name)
-		}
-	}
-	return nil
-}
-
 // ignoredFlags names set flags that are accepted but have no effect yet, so
 // serve can log them.
 func (c *Config) ignoredFlags() []string {
@@ -350,12 +358,8 @@ func (c *Config) ignoredFlags() []string {
 		}
 	}
 	add("-raft-remove-shutdown", c.RaftRemoveShutdown)
-	add("-raft-reap-node-timeout", c.RaftReapNodeTimeout != 0)
-	add("-raft-reap-read-only-node-timeout", c.RaftReapReadOnlyTimeout != 0)
 	add("-auto-vacuum-int", c.AutoVacuumInterval != 0)
 	add("-compress-snap-transport", c.CompressSnapTransport)
-	add("-auto-backup", c.AutoBackupFile != "")
-	add("-cdc-config", c.CDCConfig != "")
 	add("-trace-profile", c.TraceProfile != "")
 	return out
 }

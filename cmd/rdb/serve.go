@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/rdb/rdb/cluster"
+	"github.com/rdb/rdb/hrana"
 	httpd "github.com/rdb/rdb/http"
 	"github.com/rdb/rdb/internal/mux"
+	"github.com/rdb/rdb/metrics"
 	"github.com/rdb/rdb/store"
 )
 
@@ -26,6 +28,7 @@ var (
 	_ httpd.Cluster  = (*cluster.Service)(nil)
 	_ httpd.Store    = (*store.Store)(nil)
 	_ cluster.Local  = (*store.Store)(nil)
+	_ store.Observer = (*metrics.Registry)(nil)
 )
 
 // serve runs a node until SIGINT or SIGTERM, then shuts it down gracefully.
@@ -34,6 +37,7 @@ func serve(cfg *Config, logOut io.Writer) error {
 	for _, f := range cfg.ignoredFlags() {
 		logger.Warn("flag accepted but not implemented yet; ignoring it", "flag", f)
 	}
+	cfg.OTLP.warn(logger)
 	stopProfile, err := startProfiles(cfg)
 	if err != nil {
 		return err
@@ -45,6 +49,11 @@ func serve(cfg *Config, logOut io.Writer) error {
 
 	n, err := startNode(ctx, cfg, logger)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while still forming or joining a cluster.
+			logger.Info("signal received during start-up; stopped", "error", err)
+			return nil
+		}
 		return err
 	}
 	<-ctx.Done()
@@ -65,7 +74,12 @@ type node struct {
 	proxy  *cluster.Proxy
 	store  *store.Store
 	http   *httpd.Service
+	hrana  *hrana.Server
 	sec    security
+	disco  *discovery
+	// metrics is the node's Prometheus registry (GET /metrics); it reads
+	// the store and the HTTP service when scraped.
+	metrics *metrics.Registry
 	// httpLn and raftLn are bound first, so that port 0 can be resolved
 	// before anything uses the addresses; their services then own them.
 	httpLn net.Listener
@@ -73,6 +87,7 @@ type node struct {
 	// verifier compares replicas' checksums (divergence.go).
 	verifier   *cluster.Verifier
 	stopVerify context.CancelFunc
+	ops        opsNode // automatic backups, restore, CDC (ops.go)
 }
 
 // startNode wires the inter-node channel, store, cluster and HTTP together
@@ -95,6 +110,10 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		n.Close(context.Background())
 		return nil, err
 	}
+	if err := n.downloadRestore(ctx, dataPath); err != nil {
+		n.Close(context.Background())
+		return nil, err
+	}
 	if err := n.startCluster(dataPath); err != nil {
 		n.Close(context.Background())
 		return nil, err
@@ -108,6 +127,7 @@ func startNode(ctx context.Context, cfg *Config, logger *slog.Logger) (*node, er
 		return nil, err
 	}
 	n.startVerifier()
+	n.startOps()
 	logger.Info("node started", "node_id", cfg.NodeID, "http", n.http.Addr().String(), "raft", cfg.RaftAdvAddr, "data", dataPath, "version", version)
 	return n, nil
 }
@@ -146,7 +166,18 @@ func (n *node) startCluster(dataPath string) error {
 	}
 	go n.mux.Serve()
 
-	if n.store, err = store.New(storeConfig(cfg, dataPath, n.logger), store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
+	if err := n.newCDC(dataPath, clientTLS); err != nil {
+		return err
+	}
+	if err := n.newMetrics(); err != nil {
+		return err
+	}
+	sc := storeConfig(cfg, dataPath, n.logger)
+	if n.ops.cdc != nil {
+		sc.Changes = n.ops.cdc.Capture
+	}
+	sc.Observer = n.metrics
+	if n.store, err = store.New(sc, store.NewTransport(n.mux.RaftLayer(), n.logger)); err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
 	clc := cluster.DefaultClientConfig()
@@ -168,14 +199,28 @@ func (n *node) startCluster(dataPath string) error {
 	hc := httpConfig(cfg)
 	hc.Auth = n.sec.httpAuth()
 	hc.Reporters = statusReporters(n.mux, dataPath)
+	if n.disco, err = n.newDiscovery(); err != nil {
+		return err
+	}
+	n.discoStatus(hc.Reporters)
 	if err := n.newVerifier(hc.Reporters); err != nil {
 		return err
 	}
-	n.http, err = httpd.New(hc, n.proxy, n.store, svc, n.logger)
+	if n.hrana, err = newHrana(cfg, n); err != nil {
+		return err
+	}
+	hc.Reporters["hrana"] = func() (map[string]any, error) { return n.hrana.Stats(), nil }
+	if err := n.newUploader(); err != nil {
+		return err
+	}
+	n.opsReporters(hc.Reporters)
+	n.observeHTTP(&hc)
+	n.http, err = httpd.New(hc, n.proxy, readyGate{n.store, &n.ops.restoring}, svc, n.logger)
 	if err != nil {
 		return fmt.Errorf("create HTTP service: %w", err)
 	}
 	n.http.SetBackups(n.store)
+	n.http.SetHrana(n.hrana)
 	return nil
 }
 
@@ -209,6 +254,8 @@ func (n *node) openStore(ctx context.Context) error {
 	}
 	joins := splitAddrs(cfg.JoinAddrs)
 	switch {
+	case cfg.DiscoMode != "":
+		return n.discover(ctx, has)
 	case len(joins) > 0 && cfg.BootstrapExpect > 0:
 		return n.bootstrapExpect(ctx, joins)
 	case len(joins) > 0:
@@ -287,10 +334,14 @@ func (n *node) Close(ctx context.Context) error {
 	if n.stopVerify != nil {
 		n.stopVerify()
 	}
+	n.stopOps()
 	if n.http != nil {
 		if err := n.http.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close HTTP service: %w", err))
 		}
+	}
+	if n.hrana != nil {
+		n.hrana.Close() // roll back open transactions before the store goes
 	}
 	if n.cfg.RaftClusterRemoveShutdown && n.proxy != nil && n.store != nil && n.store.IsOpen() {
 		rctx := ctx
@@ -303,10 +354,14 @@ func (n *node) Close(ctx context.Context) error {
 			n.logger.Info("removed this node from the cluster")
 		}
 	}
+	n.closeDiscovery()
 	if n.store != nil {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
+	}
+	if err := n.closeCDC(); err != nil {
+		errs = append(errs, fmt.Errorf("close CDC: %w", err))
 	}
 	if n.rpc != nil {
 		n.rpc.Close()
@@ -350,6 +405,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 	sc.RaftLogLevel = cfg.RaftLogLevel
 	sc.ShutdownStepdown = cfg.RaftShutdownStepdown
 	sc.NonVoter = cfg.RaftNonVoter
+	sc.ReapTimeout = cfg.RaftReapNodeTimeout
+	sc.ReapReadOnlyTimeout = cfg.RaftReapReadOnlyTimeout
+	sc.TxBusyTimeout, sc.TxIdleTimeout = cfg.TxBusyTimeout, cfg.TxIdleTimeout
 	sc.Logger = logger
 	// The database could not commit applied entries: stop at once, so
 	// that a restart replays them from the log, rather than carry on
@@ -363,8 +421,9 @@ func storeConfig(cfg *Config, dataPath string, logger *slog.Logger) store.Config
 
 // statusReporters are the /status sections that come from outside package
 // http (API.md §1.7): the inter-node mux, and SQLite extensions, of which
-// rdb loads none (-extensions-path is not implemented), reported as rqlite
-// reports a node without any.
+// rdb loads none (modernc's SQLite cannot load native extensions, so
+// -extensions-path is refused), reported as rqlite reports a node without
+// any.
 func statusReporters(m *mux.Mux, dataPath string) map[string]func() (map[string]any, error) {
 	return map[string]func() (map[string]any, error){
 		"mux": func() (map[string]any, error) { return m.Stats(), nil },

@@ -33,6 +33,7 @@ const (
 	PermBackup    = "backup"
 	PermLoad      = "load"
 	PermSnapshot  = "snapshot"
+	PermUI        = "ui" // the web console (/console)
 	// PermJoin allows joining as a voter, and notify; it does not allow
 	// joining as a non-voter (MUST-COPY).
 	PermJoin = "join"
@@ -60,6 +61,9 @@ type Authorizer interface {
 // loading and safe for concurrent use.
 type CredentialStore struct {
 	users map[string]*authUser
+	// tokens maps a user's Bearer token (the rdb-only "token" field, for
+	// Hrana clients) to the username.
+	tokens map[string]string
 }
 
 type authUser struct {
@@ -77,6 +81,9 @@ type authEntry struct {
 	Username string   `json:"username"`
 	Password string   `json:"password"`
 	Perms    []string `json:"perms"`
+	// Token is an rdb-only, optional Bearer token for the user (Hrana
+	// clients send "Authorization: Bearer <token>").
+	Token string `json:"token,omitempty"`
 }
 
 // LoadCredentials reads an -auth file.
@@ -103,7 +110,7 @@ func ParseCredentials(r io.Reader) (*CredentialStore, error) {
 		// The decoder's message may quote file content: keep it out.
 		return nil, fmt.Errorf("%w: not a JSON array of users", ErrBadAuthFile)
 	}
-	cs := &CredentialStore{users: make(map[string]*authUser, len(entries))}
+	cs := &CredentialStore{users: make(map[string]*authUser, len(entries)), tokens: map[string]string{}}
 	for i, e := range entries {
 		if e.Username == "" {
 			return nil, fmt.Errorf("%w: entry %d has no username", ErrBadAuthFile, i)
@@ -118,6 +125,12 @@ func ParseCredentials(r io.Reader) (*CredentialStore, error) {
 			u.perms[p] = true
 		}
 		cs.users[e.Username] = u
+		if e.Token != "" {
+			if other, dup := cs.tokens[e.Token]; dup && other != e.Username {
+				return nil, fmt.Errorf("%w: users %q and %q have the same token", ErrBadAuthFile, other, e.Username)
+			}
+			cs.tokens[e.Token] = e.Username
+		}
 	}
 	return cs, nil
 }
@@ -146,6 +159,31 @@ func (cs *CredentialStore) Authorized(username, password, perm string) bool {
 		return false
 	}
 	return cs.check(username, password) && cs.has(username, perm)
+}
+
+// AuthorizedToken is Authorized for a Bearer token: perm is granted to
+// everyone by the "*" user, or to the user whose "token" is token (in
+// constant time per user) if that user holds perm or "all".
+func (cs *CredentialStore) AuthorizedToken(token, perm string) bool {
+	if cs == nil {
+		return true
+	}
+	if perm == PermJoinReadReplica {
+		perm = PermJoinReadOnly
+	}
+	if cs.has(anonymous, perm) {
+		return true
+	}
+	if token == "" {
+		return false
+	}
+	found := ""
+	for t, user := range cs.tokens {
+		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
+			found = user
+		}
+	}
+	return found != "" && cs.has(found, perm)
 }
 
 func (cs *CredentialStore) has(username, perm string) bool {

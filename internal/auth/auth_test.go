@@ -84,3 +84,33 @@ func ExampleCredentialStore_Authorized() {
 	fmt.Println(cs.Authorized("", "", "ready"), cs.Authorized("alice", "pw", "query"), cs.Authorized("alice", "pw", "execute"))
 	// Output: true true false
 }
+
+func TestCredentialStore_AuthorizedToken(t *testing.T) {
+	cs, err := ParseCredentials(strings.NewReader(`[
+		{"username":"app","password":"pw","token":"tok-app","perms":["query"]},
+		{"username":"admin","password":"pw2","token":"tok-admin","perms":["all"]},
+		{"username":"*","perms":["status"]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		token, perm string
+		want        bool
+	}{
+		{"tok-app", PermQuery, true},
+		{"tok-app", PermExecute, false},
+		{"tok-admin", PermExecute, true},
+		{"nope", PermQuery, false},
+		{"", PermQuery, false},
+		{"", PermStatus, true}, // anonymous
+		{"pw", PermQuery, false},
+	}
+	for _, c := range cases {
+		if got := cs.AuthorizedToken(c.token, c.perm); got != c.want {
+			t.Errorf("AuthorizedToken(%q, %q) = %v, want %v", c.token, c.perm, got, c.want)
+		}
+	}
+	if _, err := ParseCredentials(strings.NewReader(`[{"username":"a","token":"t"},{"username":"b","token":"t"}]`)); err == nil {
+		t.Error("two users with one token accepted")
+	}
+}

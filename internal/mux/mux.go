@@ -17,6 +17,7 @@ import (
 const (
 	HeaderRaft byte = 1
 	HeaderRPC  byte = 2
+	HeaderCDC  byte = 3 // CDC high-water marks (package cdc)
 )
 
 // Config configures a Mux.

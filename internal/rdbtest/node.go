@@ -44,7 +44,8 @@ type Node struct {
 	RaftAddr string
 	// Args are extra flags; they go before the data directory.
 	Args []string
-	// Env is added to the process's environment (test switches).
+	// Env, if set, is added to the test's environment for the process
+	// ("NAME=value" items).
 	Env []string
 
 	mu       sync.Mutex
