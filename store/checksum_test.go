@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/rdb/rdb/db"
 )
 
 // TestStore_ChecksumMarker: every node digests its database at the
@@ -15,23 +17,42 @@ import (
 // says so instead of blocking.
 func TestStore_ChecksumMarker(t *testing.T) {
 	nodes := newTestCluster(t, 3, false, nil)
-	leader := waitLeader(t, nodes)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := leader.Execute(ctx, stmts("CREATE TABLE t (v)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")); err != nil {
-		t.Fatal(err)
+	// With 50 ms timeouts a loaded machine may change leaders between
+	// calls: each step is retried on the new leader, a bounded number of
+	// times.
+	var leader *testNode
+	onLeader := func(what string, fn func(n *testNode) error) {
+		t.Helper()
+		var err error
+		for range 20 {
+			leader = waitLeader(t, nodes)
+			if err = fn(leader); !errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrLeadershipLost) {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
-	mine, err := leader.MarkChecksum(ctx)
-	if err != nil {
-		t.Fatalf("MarkChecksum: %v", err)
-	}
+	onLeader("create", func(n *testNode) error {
+		_, err := n.Execute(ctx, stmts("CREATE TABLE IF NOT EXISTS t (v)", "DELETE FROM t", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"))
+		return err
+	})
+	var mine db.Checksum
+	onLeader("MarkChecksum", func(n *testNode) (err error) {
+		mine, err = n.MarkChecksum(ctx)
+		return err
+	})
 	if mine.Rows != 2 || mine.Sum == "" {
 		t.Fatalf("leader digest %+v, want 2 rows and a sum", mine)
 	}
 	// Writes after the marker must not change the digests at it.
-	if _, err := leader.Execute(ctx, stmts("INSERT INTO t VALUES (3)")); err != nil {
-		t.Fatal(err)
-	}
+	onLeader("insert", func(n *testNode) error {
+		_, err := n.Execute(ctx, stmts("INSERT INTO t VALUES (3)"))
+		return err
+	})
 	for _, f := range followers(nodes, leader) {
 		got, err := f.ChecksumAt(ctx, mine.Index)
 		if err != nil {

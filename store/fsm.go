@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,9 +72,16 @@ type fsmSnapshot struct {
 	file    *os.File      // the file to stream (full and WAL snapshots)
 	version byte          // snapshot.Version or snapshot.VersionWAL
 	meta    snapshot.Meta // where the FSM stood when it was captured
-	live    bool          // file is the live database: p.liveMu is held
+	live    bool          // file is the live database, registered as p.live
 	started time.Time     // when the capture began (metrics)
+	// overtaken: the database was replaced while this live snapshot was
+	// registered (guarded by p.liveMu).
+	overtaken bool
 }
+
+// errSnapshotOvertaken fails the Persist of a full snapshot whose file
+// was replaced (by a restore) before it had been streamed.
+var errSnapshotOvertaken = errors.New("database replaced while the snapshot was streamed")
 
 // Persist streams the capture into the sink in the snapshot format. A
 // failure makes the next snapshot a full one: the store's chain of
@@ -84,6 +92,9 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		err = snapshot.WriteFrom(sink, s.file, s.version, s.meta)
 	} else {
 		err = snapshot.Write(sink, s.path, s.meta)
+	}
+	if err == nil && s.live && s.p.endLive(s) {
+		err = errSnapshotOvertaken
 	}
 	if err != nil {
 		sink.Cancel()
@@ -114,8 +125,8 @@ func (s *fsmSnapshot) Release() {
 		s.file.Close()
 	}
 	if s.live {
+		s.p.endLive(s)
 		s.live = false
-		s.p.liveMu.Unlock()
 	}
 	if s.dir == "" {
 		return

@@ -60,17 +60,30 @@ func (p *processor) copySnapshot(meta snapshot.Meta) (*fsmSnapshot, error) {
 }
 
 func (p *processor) fullSnapshot(w walDatabase, meta snapshot.Meta) (*fsmSnapshot, error) {
-	p.liveMu.Lock()
 	if err := p.db.Checkpoint(context.Background()); err != nil {
-		p.liveMu.Unlock()
 		return nil, fmt.Errorf("full snapshot: %w", err)
 	}
 	f, err := os.Open(w.Path())
 	if err != nil {
-		p.liveMu.Unlock()
 		return nil, fmt.Errorf("full snapshot: %w", err)
 	}
-	return &fsmSnapshot{p: p, file: f, version: snapshot.Version, meta: meta, live: true}, nil
+	s := &fsmSnapshot{p: p, file: f, version: snapshot.Version, meta: meta, live: true}
+	p.liveMu.Lock()
+	p.live = s
+	p.liveMu.Unlock()
+	return s, nil
+}
+
+// endLive unregisters s as the live snapshot and reports whether the
+// database was replaced while s was registered (its stream is then not
+// the captured state).
+func (p *processor) endLive(s *fsmSnapshot) (overtaken bool) {
+	p.liveMu.Lock()
+	defer p.liveMu.Unlock()
+	if p.live == s {
+		p.live = nil
+	}
+	return s.overtaken
 }
 
 func (p *processor) walSnapshot(w walDatabase, meta snapshot.Meta) (*fsmSnapshot, error) {
@@ -97,11 +110,17 @@ func (p *processor) walSnapshot(w walDatabase, meta snapshot.Meta) (*fsmSnapshot
 	return &fsmSnapshot{p: p, dir: dir, file: f, version: snapshot.VersionWAL, meta: meta}, nil
 }
 
-// replaceDB swaps in the database file at path, after any full snapshot
-// streaming the live file, and makes the next snapshot a full one.
+// replaceDB swaps in the database file at path and makes the next
+// snapshot a full one. A full snapshot still streaming the live file is
+// overtaken: its Persist fails rather than file what it read.
 func (p *processor) replaceDB(path string) error {
 	p.liveMu.Lock()
-	defer p.liveMu.Unlock()
+	if p.live != nil {
+		p.live.overtaken = true
+		p.live = nil
+		p.logger.Info("database replaced during a full snapshot; that snapshot will be dropped")
+	}
+	p.liveMu.Unlock()
 	defer p.fullNeeded.Store(true)
 	return p.db.Restore(path)
 }

@@ -117,8 +117,8 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// IsMonotonic reports whether the log refuses gaps (raft-wal does,
-// boltdb does not); raft then empties it after installing a snapshot.
+// IsMonotonic reports what the underlying log tells raft: false for both
+// (walLog handles raft-wal's refusal of gaps itself; see walLog.IsMonotonic).
 func (l *logStore) IsMonotonic() bool {
 	m, ok := l.raftLog.(raft.MonotonicLogStore)
 	return ok && m.IsMonotonic()

@@ -193,12 +193,15 @@ func TestWALLog_RecoverRebuild(t *testing.T) {
 	}
 }
 
-// TestLogStore_IsMonotonic: raft must know the WAL refuses gaps (it then
-// empties the log after installing a snapshot instead of appending past
-// a gap); a boltdb log accepts gaps.
-func TestLogStore_IsMonotonic(t *testing.T) {
-	if l := openTestLogStore(t, t.TempDir()); !l.IsMonotonic() {
-		t.Error("the WAL log store does not say it is monotonic")
+// TestLogStore_NotMonotonic: neither log store tells raft it is
+// monotonic, so after installing a snapshot raft compacts the log up to
+// the snapshot instead of emptying it. Emptying it while raft v1.7.3 kept
+// its in-memory last index let a follower that installed a snapshot older
+// than its log's end accept entries past a hole, then panic applying them
+// and fail every restart (the fault suite's long run).
+func TestLogStore_NotMonotonic(t *testing.T) {
+	if l := openTestLogStore(t, t.TempDir()); l.IsMonotonic() {
+		t.Error("the WAL log store says it is monotonic")
 	}
 	raftDir := t.TempDir()
 	b, err := raftboltdb.NewBoltStore(filepath.Join(raftDir, raftDBName))
@@ -210,4 +213,46 @@ func TestLogStore_IsMonotonic(t *testing.T) {
 		t.Error("the boltdb log store says it is monotonic")
 	}
 	var _ raft.MonotonicLogStore = (*logStore)(nil)
+}
+
+// TestLogStore_AppendAfterSnapshotGap: raft appends past a gap only
+// after installing a snapshot beyond the log's end; raft-wal refuses
+// gaps, so the WAL store drops the entries the snapshot covers (keeping
+// raft's stable keys) and stores the new ones, also across a reopen.
+func TestLogStore_AppendAfterSnapshotGap(t *testing.T) {
+	raftDir := t.TempDir()
+	l := openTestLogStore(t, raftDir)
+	storeEntries(t, l, 1, 100, 1)
+	if err := l.SetUint64([]byte("CurrentTerm"), 7); err != nil {
+		t.Fatal(err)
+	}
+	storeEntries(t, l, 501, 510, 2) // the snapshot ends at 500
+	check := func(l *logStore) {
+		t.Helper()
+		first, _ := l.FirstIndex()
+		last, _ := l.LastIndex()
+		if first != 501 || last != 510 {
+			t.Errorf("log %d-%d, want 501-510", first, last)
+		}
+		var e raft.Log
+		if err := l.GetLog(100, &e); !errors.Is(err, raft.ErrLogNotFound) {
+			t.Errorf("entry 100 below the snapshot: %v, want ErrLogNotFound", err)
+		}
+		if err := l.GetLog(505, &e); err != nil || e.Term != 2 {
+			t.Errorf("entry 505: term %d, %v", e.Term, err)
+		}
+		if v, err := l.GetUint64([]byte("CurrentTerm")); err != nil || v != 7 {
+			t.Errorf("CurrentTerm %d, %v: want 7", v, err)
+		}
+	}
+	check(l)
+	storeEntries(t, l, 511, 512, 2) // and it goes on appending
+	l.Close()
+	l = openTestLogStore(t, raftDir)
+	if last, _ := l.LastIndex(); last != 512 {
+		t.Errorf("after reopen the log ends at %d, want 512", last)
+	}
+	if first, _ := l.FirstIndex(); first != 501 {
+		t.Errorf("after reopen the log starts at %d, want 501", first)
+	}
 }

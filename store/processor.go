@@ -50,10 +50,15 @@ type processor struct {
 	// fsmMu is held by every FSM call and by Boot, which replaces the
 	// database outside the log.
 	fsmMu sync.Mutex
-	// liveMu is held while a full snapshot streams the live database
-	// file; replacing the database waits for it (closing the connections
-	// would checkpoint into the file being streamed).
+	// live is the full snapshot that streams the live database file, nil
+	// if none (guarded by liveMu). Replacing the database does not wait
+	// for it: it marks it overtaken, so that its Persist fails (closing
+	// the connections checkpoints into the file being streamed). Waiting
+	// deadlocked: raft's snapshot goroutine holds the capture while it
+	// asks raft's main loop for the configuration, and the main loop may
+	// be waiting for this very restore (an incoming snapshot).
 	liveMu sync.Mutex
+	live   *fsmSnapshot
 	// fullNeeded makes the next snapshot a full one: set at start (a
 	// clean close checkpoints the WAL into the file, so the WAL no longer
 	// holds every change since the last snapshot), after the database is

@@ -148,8 +148,55 @@ func (l *walLog) GetLog(index uint64, e *raft.Log) error {
 func (l *walLog) StoreLog(e *raft.Log) error { return l.StoreLogs([]*raft.Log{e}) }
 
 func (l *walLog) StoreLogs(logs []*raft.Log) error {
+	if len(logs) > 0 {
+		gap, err := l.gapBefore(logs[0].Index)
+		if err != nil {
+			return err
+		}
+		if gap {
+			return l.storeAfterGap(logs)
+		}
+	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	return l.w.StoreLogs(logs)
+}
+
+// gapBefore reports whether entries starting at index would leave a gap
+// after the last stored entry. Raft only appends past a gap right after
+// installing a snapshot beyond the end of the log (the entry before the
+// new ones is the snapshot's last), so the stored entries are all
+// covered by that snapshot.
+func (l *walLog) gapBefore(index uint64) (bool, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	last, err := l.w.LastIndex()
+	if err != nil {
+		return false, err
+	}
+	return last > 0 && index > last+1, nil
+}
+
+// storeAfterGap empties the log (raft-wal refuses gaps), keeping the
+// stable keys, and stores logs.
+func (l *walLog) storeAfterGap(logs []*raft.Log) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	first, err := l.w.FirstIndex()
+	if err != nil {
+		return err
+	}
+	last, err := l.w.LastIndex()
+	if err != nil {
+		return err
+	}
+	if last > 0 && logs[0].Index > last+1 {
+		if err := l.rebuild(first, first-1); err != nil {
+			return fmt.Errorf("drop raft log %d-%d before entry %d: %w", first, last, logs[0].Index, err)
+		}
+		l.log.Info("raft log emptied: new entries follow a snapshot past its end", "dropped_first", first,
+			"dropped_last", last, "next", logs[0].Index)
+	}
 	return l.w.StoreLogs(logs)
 }
 
@@ -280,7 +327,13 @@ func (l *walLog) Close() error {
 	return errors.Join(l.w.Close(), l.meta.Close())
 }
 
-// IsMonotonic tells raft that the log refuses gaps (raft.MonotonicLogStore),
-// so after installing a snapshot raft empties it rather than appending
-// past a gap.
-func (l *walLog) IsMonotonic() bool { return true }
+// IsMonotonic is false: after installing a snapshot raft then compacts
+// the log up to the snapshot (keeping entries after it) instead of
+// emptying it, and walLog drops entries itself when raft appends past a
+// gap (StoreLogs). With true, raft v1.7.3 empties the log but keeps its
+// in-memory last index: after a snapshot older than the log's end (two
+// installs racing after a node was removed and added again) it accepted
+// entries past the deleted ones, then panicked applying them ("log not
+// found"), and the node could not start again. The fault suite's long
+// run hit it.
+func (l *walLog) IsMonotonic() bool { return false }

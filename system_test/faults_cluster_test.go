@@ -205,7 +205,27 @@ func (fc *faultCluster) waitReady(i int, d time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	fc.t.Errorf("node %d (%s) not ready %s after it started", i, fc.nodes[i].ID(), d)
+	fc.dumpStacks()
 	return false
+}
+
+// dumpStacks makes every running node print its goroutines (SIGQUIT: the
+// Go runtime writes them to stderr, which the node's log keeps, and
+// exits), so a stuck cluster can be diagnosed from the artifacts.
+// healAll starts the nodes again.
+func (fc *faultCluster) dumpStacks() {
+	for i, n := range fc.nodes {
+		fc.resume(i)
+		if pid := n.Pid(); pid != 0 {
+			syscall.Kill(pid, syscall.SIGQUIT)
+		}
+	}
+	for _, n := range fc.nodes {
+		for deadline := time.Now().Add(10 * time.Second); n.Running() && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		n.Kill()
+	}
 }
 
 // live is whether node i runs and is not paused or removed.
