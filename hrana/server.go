@@ -141,6 +141,12 @@ func (s *Server) Owns(r *http.Request) bool {
 	return s.streams.has(*head.Baton)
 }
 
+// StreamCounts returns the streams open now, opened and expired since
+// start (for metrics).
+func (s *Server) StreamCounts() (open int, opened, expired uint64) {
+	return s.streams.counts()
+}
+
 // Stats is the "hrana" section of /status: streams and transactions.
 func (s *Server) Stats() map[string]any {
 	m := s.streams.stats()

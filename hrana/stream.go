@@ -177,9 +177,15 @@ func (ss *streams) drop(st *stream, why string) {
 
 // stats counts streams for /status.
 func (ss *streams) stats() map[string]any {
+	open, opened, expired := ss.counts()
+	return map[string]any{"open": open, "opened": opened, "expired": expired}
+}
+
+// counts returns the streams open, opened and expired.
+func (ss *streams) counts() (open int, opened, expired uint64) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return map[string]any{"open": len(ss.byBaton), "opened": ss.opened, "expired": ss.expires}
+	return len(ss.byBaton), ss.opened, ss.expires
 }
 
 // closeAll drops every stream (shutdown).

@@ -43,6 +43,8 @@ type Sources struct {
 	QueuedWrites func() int
 	// Forwarded counts requests forwarded to the leader so far.
 	Forwarded func() int64
+	// Transactions reads interactive transactions and Hrana streams.
+	Transactions func() Transactions
 }
 
 // Registry is one node's metrics. It serves them over HTTP (ServeHTTP),
@@ -79,6 +81,9 @@ func New(cfg Config, src Sources) (*Registry, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newNodeCollector(cfg, src),
 		r.fsmApply, r.fsmBatch, r.logAppend, r.logBatch, r.snapshotTime, r.httpReqs, r.httpTime,
+	}
+	if src.Transactions != nil {
+		cs = append(cs, newTxCollector(src.Transactions))
 	}
 	for _, c := range cs {
 		if err := r.reg.Register(c); err != nil {

@@ -106,23 +106,43 @@ func (ts *txState) abort(cause string) {
 // TxStats is the "transactions" part of /status: counts since start, and
 // the open transaction's age.
 func (s *Store) TxStats() map[string]any {
+	c := s.TxCounts()
+	m := map[string]any{
+		"begun": c.Begun, "committed": c.Committed, "rolled_back": c.RolledBack,
+		"aborted": c.Aborted, "busy": c.Busy, "open": c.Open,
+	}
+	if c.Open > 0 {
+		m["open_age_seconds"] = c.OpenAge.Seconds()
+	}
+	return m
+}
+
+// TxCounts is the interactive transactions' counters and open state.
+type TxCounts struct {
+	Open                               uint64 // 0 or 1
+	OpenAge                            time.Duration
+	Begun, Committed, RolledBack, Busy uint64
+	Aborted                            map[string]uint64 // by cause
+}
+
+// TxCounts returns the counters TxStats reports, typed (for metrics).
+func (s *Store) TxCounts() TxCounts {
 	ts := &s.txs
-	aborts := map[string]uint64{}
+	c := TxCounts{
+		Begun: ts.begun.Load(), Committed: ts.commits.Load(), RolledBack: ts.rolled.Load(),
+		Busy: ts.busy.Load(), Aborted: map[string]uint64{},
+	}
 	ts.aborts.Range(func(k, v any) bool {
-		aborts[k.(string)] = v.(*atomic.Uint64).Load()
+		c.Aborted[k.(string)] = v.(*atomic.Uint64).Load()
 		return true
 	})
-	m := map[string]any{
-		"begun": ts.begun.Load(), "committed": ts.commits.Load(), "rolled_back": ts.rolled.Load(),
-		"aborted": aborts, "busy": ts.busy.Load(), "open": 0,
-	}
 	ts.mu.Lock()
 	if t := ts.current; t != nil {
-		m["open"] = 1
-		m["open_age_seconds"] = time.Since(t.started).Seconds()
+		c.Open = 1
+		c.OpenAge = time.Since(t.started)
 	}
 	ts.mu.Unlock()
-	return m
+	return c
 }
 
 // Tx is an interactive transaction, open at the leader from Begin to

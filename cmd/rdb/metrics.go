@@ -19,6 +19,7 @@ func (n *node) newMetrics() error {
 		Store:        n.storeMetrics,
 		QueuedWrites: n.queuedWrites,
 		Forwarded:    cluster.Forwarded,
+		Transactions: n.txMetrics,
 	})
 	if err != nil {
 		return fmt.Errorf("create metrics: %w", err)
@@ -32,6 +33,19 @@ func (n *node) storeMetrics() store.Metrics {
 		return store.Metrics{NodeID: n.cfg.NodeID}
 	}
 	return n.store.Metrics()
+}
+
+func (n *node) txMetrics() metrics.Transactions {
+	var t metrics.Transactions
+	if n.hrana != nil {
+		t.StreamsOpen, t.StreamsOpened, t.StreamsExpired = n.hrana.StreamCounts()
+	}
+	if n.store != nil {
+		c := n.store.TxCounts()
+		t.Open, t.OpenAge = int(c.Open), c.OpenAge
+		t.Begun, t.Committed, t.RolledBack, t.Busy, t.Aborted = c.Begun, c.Committed, c.RolledBack, c.Busy, c.Aborted
+	}
+	return t
 }
 
 func (n *node) queuedWrites() int {
