@@ -31,7 +31,7 @@ func backupFile(t *testing.T, s *Store, format BackupFormat) string {
 }
 
 func TestStore_BackupLoad(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, nil)
+	nodes := newTestCluster(t, 3, false, steady)
 	leader := waitLeader(t, nodes)
 	src := startNode(t, fileConfig(t, t.TempDir(), nil), raft.NewInmemAddr(), false)
 	mustExecute(t, src.Store, "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)",
