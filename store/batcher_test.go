@@ -69,7 +69,7 @@ func TestBatcher_ConcurrentWritesGetTheirOwnResults(t *testing.T) {
 // but only the leader that logged it runs its statements; followers skip
 // it (it cannot change the database) and still reach the same position.
 func TestStore_StrongReadsRunOnlyOnTheLeader(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "INSERT INTO t VALUES(1)")
 	const reads = 5

@@ -16,7 +16,7 @@ import (
 // digests at the same index, and a follower that never saw the marker
 // says so instead of blocking.
 func TestStore_ChecksumMarker(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, nil)
+	nodes := newTestCluster(t, 3, false, steady)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// With 50 ms timeouts a loaded machine may change leaders between

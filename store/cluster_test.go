@@ -10,7 +10,7 @@ import (
 )
 
 func TestCluster_Replication(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	leader := waitLeader(t, nodes)
 	ctx := context.Background()
 	var last uint64
@@ -44,7 +44,7 @@ func TestCluster_Replication(t *testing.T) {
 }
 
 func TestCluster_Follower_Levels(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	leader := waitLeader(t, nodes)
 	ctx := context.Background()
 	resp, err := leader.Execute(ctx, stmts("INSERT 1"))
@@ -231,7 +231,7 @@ func TestCluster_SnapshotInstall(t *testing.T) {
 }
 
 func TestCluster_CloseTransfersLeadership(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	old := waitLeader(t, nodes)
 	if err := old.Close(context.Background()); err != nil {
 		t.Fatalf("Close leader: %v", err)

@@ -112,7 +112,7 @@ func TestStore_Join_ExistingMember(t *testing.T) {
 }
 
 func TestStore_Remove(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	leader := waitLeader(t, nodes)
 	gone := followers(nodes, leader)[0]
 	if err := leader.Remove(gone.cfg.NodeID); err != nil {
@@ -130,7 +130,7 @@ func TestStore_Remove(t *testing.T) {
 }
 
 func TestStore_Stepdown(t *testing.T) {
-	nodes := newTestCluster(t, 3, true, nil)
+	nodes := newTestCluster(t, 3, true, steady)
 	old := waitLeader(t, nodes)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()

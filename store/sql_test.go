@@ -149,7 +149,7 @@ func TestStore_SQL_DisallowedPragma(t *testing.T) {
 }
 
 func TestStore_SQL_Replication(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, nil)
+	nodes := newTestCluster(t, 3, false, steady)
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)")
 	resp := mustExecute(t, leader.Store, `INSERT INTO foo(name) VALUES("fiona")`)

@@ -50,7 +50,7 @@ func beginAtLeader(t *testing.T, nodes []*testNode) (*testNode, *Tx) {
 }
 
 func TestStore_Tx_CommitIsOneEntryReproducedEverywhere(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, nil)
+	nodes := newTestCluster(t, 3, false, steady)
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE t (id INTEGER PRIMARY KEY, r INTEGER, ts TEXT, prev INTEGER)")
 	ctx := context.Background()
@@ -218,7 +218,7 @@ func TestStore_Tx_PreemptedByMembershipChange(t *testing.T) {
 }
 
 func TestStore_Tx_AbortedByLeaderChange(t *testing.T) {
-	nodes := newTestCluster(t, 3, false, nil)
+	nodes := newTestCluster(t, 3, false, steady)
 	leader := waitLeader(t, nodes)
 	mustExecute(t, leader.Store, "CREATE TABLE t (x)")
 	leader, tx := beginAtLeader(t, nodes)
