@@ -223,11 +223,20 @@ func (nf *netFaults) set(from, to int, l link) {
 	}
 }
 
-// heal sets every link up.
+// heal sets every link up and resets the connections that lost bytes
+// to a blackhole. Real TCP would retransmit them after a partition, or
+// reset the connection when its retransmission timer gives up; a stream
+// with a hole in it can do neither, and a request swallowed whole would
+// leave its caller waiting on a silent connection until its own timeout.
 func (nf *netFaults) heal() {
 	nf.mu.Lock()
+	defer nf.mu.Unlock()
 	nf.links = map[[2]int]link{}
-	nf.mu.Unlock()
+	for c := range nf.conns {
+		if c.poisoned {
+			go c.close()
+		}
+	}
 }
 
 // isolate cuts (or blackholes) both directions between node i and each
