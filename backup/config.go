@@ -137,22 +137,13 @@ func newConfig(rc *rawConfig) (*Config, error) {
 	switch rc.Type {
 	case TypeFile:
 		c.File = &FileConfig{}
-		err = decodeSub(rc.Sub, c.File)
-		if err == nil {
-			err = c.File.Validate()
-		}
+		err = decodeChecked(rc.Sub, c.File)
 	case TypeS3:
 		c.S3 = &S3Config{}
-		err = decodeSub(rc.Sub, c.S3)
-		if err == nil {
-			err = c.S3.Validate()
-		}
+		err = decodeChecked(rc.Sub, c.S3)
 	case TypeGCS:
 		c.GCS = &GCSConfig{}
-		err = decodeSub(rc.Sub, c.GCS)
-		if err == nil {
-			err = c.GCS.Validate()
-		}
+		err = decodeChecked(rc.Sub, c.GCS)
 	default:
 		return nil, ErrUnsupportedType
 	}
@@ -193,16 +184,10 @@ func newRestoreConfig(rc *rawConfig) (*RestoreConfig, error) {
 	switch rc.Type {
 	case TypeS3:
 		c.S3 = &S3Config{}
-		err = decodeSub(rc.Sub, c.S3)
-		if err == nil {
-			err = c.S3.Validate()
-		}
+		err = decodeChecked(rc.Sub, c.S3)
 	case TypeGCS:
 		c.GCS = &GCSConfig{}
-		err = decodeSub(rc.Sub, c.GCS)
-		if err == nil {
-			err = c.GCS.Validate()
-		}
+		err = decodeChecked(rc.Sub, c.GCS)
 	default:
 		return nil, ErrUnsupportedType
 	}
@@ -228,6 +213,15 @@ func parseDuration(raw json.RawMessage) (time.Duration, error) {
 		return 0, fmt.Errorf("duration %s: %w", raw, err)
 	}
 	return time.Duration(n), nil
+}
+
+// decodeChecked decodes the sub section into a storage config and checks
+// it.
+func decodeChecked(raw json.RawMessage, into interface{ Validate() error }) error {
+	if err := decodeSub(raw, into); err != nil {
+		return err
+	}
+	return into.Validate()
 }
 
 func decodeSub(raw json.RawMessage, into any) error {
