@@ -199,6 +199,17 @@ type caller struct {
 	token, user, pass string
 }
 
+// admit identifies the caller and refuses one that may neither query nor
+// execute, answering 401.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (caller, bool) {
+	c := s.caller(r)
+	if !c.may(auth.PermQuery) && !c.may(auth.PermExecute) {
+		writeError(w, &httpError{status: http.StatusUnauthorized, message: "unauthorized", code: codeUnauthorized})
+		return c, false
+	}
+	return c, true
+}
+
 func (s *Server) caller(r *http.Request) caller {
 	c := caller{auth: s.cfg.Auth}
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
@@ -236,9 +247,8 @@ func (s *Server) decodeBody(r *http.Request, v any) error {
 
 // servePipeline runs POST /v2/pipeline and /v3/pipeline.
 func (s *Server) servePipeline(w http.ResponseWriter, r *http.Request, v3 bool) {
-	c := s.caller(r)
-	if !c.may(auth.PermQuery) && !c.may(auth.PermExecute) {
-		writeError(w, &httpError{status: http.StatusUnauthorized, message: "unauthorized", code: codeUnauthorized})
+	c, ok := s.admit(w, r)
+	if !ok {
 		return
 	}
 	var req pipelineRequest
@@ -309,9 +319,8 @@ func (s *Server) finish(st *stream) *string {
 // serveCursor runs POST /v3/cursor: one batch, answered as
 // newline-delimited JSON entries (HRANA.md §10).
 func (s *Server) serveCursor(w http.ResponseWriter, r *http.Request) {
-	c := s.caller(r)
-	if !c.may(auth.PermQuery) && !c.may(auth.PermExecute) {
-		writeError(w, &httpError{status: http.StatusUnauthorized, message: "unauthorized", code: codeUnauthorized})
+	c, ok := s.admit(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -394,9 +403,8 @@ func writeError(w http.ResponseWriter, err error) {
 // own that ends with the request (libsql-client-py's HTTP mode). A failed
 // statement of /v1/execute is an HTTP 400 with the Error.
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, isBatch bool) {
-	c := s.caller(r)
-	if !c.may(auth.PermQuery) && !c.may(auth.PermExecute) {
-		writeError(w, &httpError{status: http.StatusUnauthorized, message: "unauthorized", code: codeUnauthorized})
+	c, ok := s.admit(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
