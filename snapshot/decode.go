@@ -24,6 +24,7 @@ type decoder struct {
 	version byte
 	size    int64 // payload length, from the header
 	written int64 // payload bytes written to f
+	flushed int64 // payload bytes handed to startWriteback
 	sum     []byte
 	h       hash.Hash
 	err     error // the first error: every later Write returns it
@@ -58,6 +59,10 @@ func (d *decoder) Write(p []byte) (int, error) {
 		}
 		d.h.Write(p[:k])
 		d.written += k
+		if d.written-d.flushed >= writebackChunk {
+			startWriteback(d.f, d.flushed, d.written-d.flushed)
+			d.flushed = d.written
+		}
 		p = p[k:]
 	}
 	if len(p) > 0 {

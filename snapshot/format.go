@@ -22,6 +22,9 @@ const (
 	headerSize = len(magic) + 1 + 8 + 8 + 8 // magic, version, index, term, payload length
 	sumSize    = sha256.Size
 	copyBuf    = 256 << 10
+	// writebackChunk is how much of a large file is written before its
+	// pages are handed to the disk (startWriteback).
+	writebackChunk = 8 << 20
 )
 
 // Meta is what a snapshot says about itself: the index and term of the
@@ -186,4 +189,18 @@ func ReadMeta(r io.Reader) (Meta, error) {
 	}
 	meta, _, err := decodeHeader(hdr)
 	return meta, err
+}
+
+// PeekMeta reads the header of the snapshot in r and returns its meta and
+// a reader that yields the whole stream again, header first, for Read.
+func PeekMeta(r io.Reader) (Meta, io.Reader, error) {
+	hdr := make([]byte, headerSize)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return Meta{}, nil, fmt.Errorf("read snapshot header: %w", readErr(err))
+	}
+	meta, _, err := decodeHeader(hdr)
+	if err != nil {
+		return Meta{}, nil, err
+	}
+	return meta, io.MultiReader(bytes.NewReader(hdr), r), nil
 }

@@ -73,7 +73,11 @@ func (k *sink) file() error {
 		if err := s.rename(k.dir, filepath.Join(s.dir, baseNewDir)); err != nil {
 			return err
 		}
-		return s.installBase()
+		if err := s.installBase(); err != nil {
+			return err
+		}
+		s.verified = k.meta.ID
+		return nil
 	}
 	if !s.HasBase() {
 		return errNoBase

@@ -70,6 +70,9 @@ type Store struct {
 	// readers counts Open streams reading the base file itself (not a
 	// copy); while any is open the base is not folded into in place.
 	readers int
+	// verified is the raft ID of the base a sink of this process filed:
+	// its bytes matched the stream's checksum moments ago (CopyBase).
+	verified string
 }
 
 var _ raft.SnapshotStore = (*Store)(nil)
@@ -512,6 +515,66 @@ func (s *Store) installBase() error {
 		}
 	}
 	return nil
+}
+
+// CopyBase writes the base's database to a new file at dst, synced, when
+// the base holds meta and was received and verified by this process (a
+// snapshot installed from the leader): ok is false, with nothing written,
+// otherwise, and the caller reads the snapshot stream, which verifies it.
+// It spares the restore that follows an install from streaming the file
+// it was just given through a pipe and two more checksum passes.
+func (s *Store) CopyBase(meta Meta, dst string) (ok bool, err error) {
+	s.mu.Lock()
+	metas, err := s.chain()
+	if err != nil || len(metas) == 0 || s.verified == "" ||
+		metas[0].Raft.ID != s.verified || metas[0].FSM != meta {
+		s.mu.Unlock()
+		return false, nil
+	}
+	src, err := os.Open(filepath.Join(s.dir, baseDir, dataFile))
+	if err != nil {
+		s.mu.Unlock()
+		return false, nil
+	}
+	s.readers++ // no fold into the base while it is copied
+	s.mu.Unlock()
+	defer func() {
+		src.Close()
+		s.mu.Lock()
+		s.readers--
+		s.mu.Unlock()
+	}()
+	if err := copyDurable(src, dst); err != nil {
+		os.Remove(dst)
+		return false, fmt.Errorf("copy snapshot base to %s: %w", dst, err)
+	}
+	return true, nil
+}
+
+// copyDurable copies src to a new file at dst in the kernel
+// (copy_file_range where it exists), starting the disk writes as it goes,
+// and syncs dst.
+func copyDurable(src *os.File, dst string) error {
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	var off int64
+	for {
+		n, err := io.CopyN(out, src, writebackChunk)
+		if n > 0 {
+			startWriteback(out, off, n)
+			off += n
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			out.Close()
+			return err
+		}
+	}
+	return errors.Join(out.Sync(), out.Close())
 }
 
 func copyFile(src, dst string) error {

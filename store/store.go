@@ -205,6 +205,7 @@ func (s *Store) openSnapshots(raftDir string) error {
 	}
 	s.snaps = snaps
 	s.proc.hasBase = snaps.HasBase
+	s.proc.copyBase = snaps.CopyBase
 	return nil
 }
 
