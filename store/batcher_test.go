@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rdb/rdb/db"
 )
@@ -133,5 +134,47 @@ func TestBatcher_EntryBounds(t *testing.T) {
 				t.Errorf("%d left queued, want %d", left, tt.queued-tt.wantTaken)
 			}
 		})
+	}
+}
+
+// TestBatcher_NextEntryWaitsForTheOneInFlight: while an entry is in
+// flight the batcher logs nothing; the requests that arrive meanwhile all
+// go into the next entry.
+func TestBatcher_NextEntryWaitsForTheOneInFlight(t *testing.T) {
+	n := newTestStore(t, false)
+	if _, err := n.Execute(context.Background(), stmts("CREATE TABLE t (v INTEGER)")); err != nil {
+		t.Fatal(err)
+	}
+	n.batch.inflight <- struct{}{} // an entry in flight
+	const writers = 10
+	idx := make([]uint64, writers)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := n.Execute(context.Background(), stmts(fmt.Sprintf("INSERT INTO t VALUES(%d)", i)))
+			idx[i], errs[i] = resp.RaftIndex, err
+		}()
+	}
+	// The batcher holds the first request and waits; the rest queue.
+	waitFor(t, 10*time.Second, "all writers queued", func() bool { return len(n.batch.ch) == writers-1 })
+	before := n.raft.LastIndex()
+	<-n.batch.inflight // the entry in flight is applied
+	wg.Wait()
+	for i := range writers {
+		if errs[i] != nil {
+			t.Fatalf("writer %d: %v", i, errs[i])
+		}
+		if idx[i] != idx[0] {
+			t.Errorf("writer %d logged at %d, writer 0 at %d: want one shared entry", i, idx[i], idx[0])
+		}
+	}
+	if after := n.raft.LastIndex(); after != before+1 {
+		t.Errorf("log grew from %d to %d, want one entry", before, after)
+	}
+	if v := queryValues(t, n.Store, LevelNone, "SELECT COUNT(*) FROM t"); v[0][0] != int64(writers) {
+		t.Errorf("%v rows, want %d", v[0][0], writers)
 	}
 }
