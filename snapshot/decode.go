@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
@@ -26,12 +25,12 @@ type decoder struct {
 	written int64 // payload bytes written to f
 	flushed int64 // payload bytes handed to startWriteback
 	sum     []byte
-	h       hash.Hash
-	err     error // the first error: every later Write returns it
+	h       hash.Hash // the trailer's checksum, once the header told which
+	err     error     // the first error: every later Write returns it
 }
 
 func newDecoder(f *os.File) *decoder {
-	return &decoder{f: f, hdr: make([]byte, 0, headerSize), size: -1, h: sha256.New()}
+	return &decoder{f: f, hdr: make([]byte, 0, headerSize), size: -1}
 }
 
 func (d *decoder) Write(p []byte) (int, error) {
@@ -50,6 +49,7 @@ func (d *decoder) Write(p []byte) (int, error) {
 			return 0, d.err
 		}
 		d.version = d.hdr[len(magic)]
+		d.h = newSum(d.version)
 		d.h.Write(d.hdr)
 	}
 	if k := min(d.size-d.written, int64(len(p))); k > 0 {
@@ -66,7 +66,7 @@ func (d *decoder) Write(p []byte) (int, error) {
 		p = p[k:]
 	}
 	if len(p) > 0 {
-		if len(d.sum)+len(p) > sumSize {
+		if len(d.sum)+len(p) > d.h.Size() {
 			d.err = errTrailing
 			return 0, d.err
 		}
@@ -85,7 +85,7 @@ func (d *decoder) finish() (Meta, byte, error) {
 		return Meta{}, 0, fmt.Errorf("read snapshot header: %w", ErrTruncated)
 	case d.written < d.size:
 		return Meta{}, 0, fmt.Errorf("read snapshot payload: got %d of %d bytes: %w", d.written, d.size, ErrTruncated)
-	case len(d.sum) < sumSize:
+	case len(d.sum) < d.h.Size():
 		return Meta{}, 0, fmt.Errorf("read snapshot checksum: %w", ErrTruncated)
 	case !bytes.Equal(d.sum, d.h.Sum(nil)):
 		return Meta{}, 0, ErrChecksum

@@ -44,7 +44,7 @@ func TestWriteRead_RoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			stream := encode(t, tt.data)
-			if got, want := len(stream), headerSize+len(tt.data)+sumSize; got != want {
+			if got, want := len(stream), headerSize+len(tt.data)+sumLen(Version); got != want {
 				t.Fatalf("stream length = %d, want %d", got, want)
 			}
 			dst := filepath.Join(t.TempDir(), "dst.db")

@@ -69,7 +69,7 @@ func (k *sink) file() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if version == Version {
+	if wholeDB(version) {
 		if err := s.rename(k.dir, filepath.Join(s.dir, baseNewDir)); err != nil {
 			return err
 		}

@@ -283,7 +283,7 @@ func (s *Store) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
 	meta := m.Raft
 	// raft sends Size to a follower as the stream's length: it is the
 	// rebuilt whole-database stream, not what the store keeps.
-	meta.Size = int64(headerSize) + fi.Size() + int64(sumSize)
+	meta.Size = int64(headerSize) + fi.Size() + int64(sumLen(Version))
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(WriteFrom(pw, rc.f, Version, m.FSM)) }()
 	rc.PipeReader = pr
