@@ -132,10 +132,24 @@ func (d *DB) CopyWAL(dst string) error {
 }
 
 // ApplyWAL checkpoints the WAL file walPath into the SQLite database file
-// dbPath, in place. A crash part-way leaves dbPath-wal beside the file,
-// which SQLite recovers at the next open; applying the same WAL again is
-// harmless (its frames are page images, replayed in order).
+// dbPath, in place: by foldWAL, or by SQLite's checkpoint for a file
+// foldWAL leaves to it. A crash part-way leaves the file half written (or
+// dbPath-wal beside it, which SQLite recovers at the next open); applying
+// the same WAL again is harmless (its frames are page images, written in
+// order).
 func ApplyWAL(ctx context.Context, dbPath, walPath string) error {
+	if err := foldWAL(dbPath, walPath); !errors.Is(err, errWALUnusual) {
+		if err != nil {
+			return fmt.Errorf("apply WAL %s to %s: %w", walPath, dbPath, err)
+		}
+		return nil
+	}
+	return applyWALSQLite(ctx, dbPath, walPath)
+}
+
+// applyWALSQLite is ApplyWAL by SQLite's own checkpoint: the WAL is copied
+// beside the database, which is opened and checkpointed.
+func applyWALSQLite(ctx context.Context, dbPath, walPath string) error {
 	wal := dbPath + "-wal"
 	if err := copyFile(walPath, wal); err != nil {
 		return fmt.Errorf("apply WAL: %w", err)
