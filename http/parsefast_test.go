@@ -224,9 +224,9 @@ func TestParseStatementsFast_HandlesCommonForms(t *testing.T) {
 	}
 }
 
-// FuzzParseStatementsFast: on any body the fast path bails out or agrees
+// FuzzFastParseStatements: on any body the fast path bails out or agrees
 // exactly with the slow path, and parseStatements always agrees with it.
-func FuzzParseStatementsFast(f *testing.F) {
+func FuzzFastParseStatements(f *testing.F) {
 	for _, tc := range fastCases {
 		f.Add([]byte(tc.body))
 	}
