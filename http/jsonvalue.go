@@ -154,9 +154,17 @@ func (d *jsonDecoder) list(depth int, closing byte, elem func() error) error {
 	}
 }
 
-// number scans -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
 func (d *jsonDecoder) number() (any, error) {
 	start := d.i
+	if !d.scanNumber() {
+		return nil, errJSONSyntax
+	}
+	return json.Number(d.b[start:d.i]), nil
+}
+
+// scanNumber moves past -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+// at d.i; false if the bytes there are not such a number.
+func (d *jsonDecoder) scanNumber() bool {
 	if d.b[d.i] == '-' {
 		d.i++
 	}
@@ -166,12 +174,12 @@ func (d *jsonDecoder) number() (any, error) {
 	case d.i < len(d.b) && '1' <= d.b[d.i] && d.b[d.i] <= '9':
 		d.digits()
 	default:
-		return nil, errJSONSyntax
+		return false
 	}
 	if d.i < len(d.b) && d.b[d.i] == '.' {
 		d.i++
 		if d.digits() == 0 {
-			return nil, errJSONSyntax
+			return false
 		}
 	}
 	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
@@ -180,10 +188,10 @@ func (d *jsonDecoder) number() (any, error) {
 			d.i++
 		}
 		if d.digits() == 0 {
-			return nil, errJSONSyntax
+			return false
 		}
 	}
-	return json.Number(d.b[start:d.i]), nil
+	return true
 }
 
 func (d *jsonDecoder) digits() int {

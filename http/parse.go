@@ -17,6 +17,15 @@ import (
 // them anyway, so an accepted body may yield no statements; only a
 // literal [] is ErrNoStatements.
 func parseStatements(b []byte) ([]db.Statement, error) {
+	if stmts, ok := parseStatementsFast(b); ok {
+		return stmts, nil
+	}
+	return parseStatementsSlow(b)
+}
+
+// parseStatementsSlow parses any body, as parseStatements documents,
+// through decodeJSON's generic values.
+func parseStatementsSlow(b []byte) ([]db.Statement, error) {
 	v, err := decodeJSON(b)
 	if err != nil {
 		return nil, ErrInvalidJSON // malformed, or trailing data after the array
