@@ -26,6 +26,13 @@ func decodeCommandFast(p []byte) (*command, error) {
 type cmdReader struct {
 	b []byte
 	i int
+	// slab is where params takes its slices from: one allocation for
+	// the parameters of many statements.
+	slab     []commandParam
+	slabSize int // of the last slab allocated
+	// lastSQL is the previous statement's SQL: a bulk request repeats
+	// one statement, which then costs a compare instead of a string.
+	lastSQL string
 }
 
 // Map keys as read by key: one or two ASCII bytes.
@@ -154,7 +161,7 @@ func (r *cmdReader) statement(s *commandStatement) bool {
 		case keyP:
 			ok = seen.add(0) && r.params(&s.Params)
 		case keyQ:
-			ok = seen.add(1) && r.str(&s.SQL)
+			ok = seen.add(1) && r.sql(&s.SQL)
 		default:
 			return false
 		}
@@ -167,7 +174,7 @@ func (r *cmdReader) params(out *[]commandParam) bool {
 	if !ok {
 		return false
 	}
-	ps := make([]commandParam, n)
+	ps := r.takeParams(n)
 	for i := range ps {
 		if !r.param(&ps[i]) {
 			return false
@@ -202,6 +209,38 @@ func (r *cmdReader) param(p *commandParam) bool {
 			return false
 		}
 	}
+	return ok
+}
+
+// takeParams returns n zeroed parameters from the slab. The first slab
+// is exactly n (a one-statement entry wastes nothing); later ones double,
+// up to maxParamSlab and to the bytes left (each parameter takes at least
+// one). The slice's capacity ends at n, so nothing can append into a
+// neighbour's parameters.
+func (r *cmdReader) takeParams(n int) []commandParam {
+	if len(r.slab) < n {
+		size := min(2*r.slabSize, maxParamSlab, len(r.b)-r.i)
+		r.slabSize = max(size, n)
+		r.slab = make([]commandParam, r.slabSize)
+	}
+	ps := r.slab[:n:n]
+	r.slab = r.slab[n:]
+	return ps
+}
+
+// maxParamSlab bounds one slab allocation (commandParam is 72 bytes).
+const maxParamSlab = 1024
+
+// sql reads a statement's SQL, reusing the previous statement's string
+// when the bytes are the same.
+func (r *cmdReader) sql(out *string) bool {
+	v, ok := r.raw(true)
+	if string(v) == r.lastSQL {
+		*out = r.lastSQL
+		return ok
+	}
+	*out = string(v)
+	r.lastSQL = *out
 	return ok
 }
 
