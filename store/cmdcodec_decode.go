@@ -33,6 +33,8 @@ type cmdReader struct {
 	// lastSQL is the previous statement's SQL: a bulk request repeats
 	// one statement, which then costs a compare instead of a string.
 	lastSQL string
+	// entry is a copy of b that paramStr takes substrings of.
+	entry string
 }
 
 // Map keys as read by key: one or two ASCII bytes.
@@ -200,9 +202,9 @@ func (r *cmdReader) param(p *commandParam) bool {
 			ok = seen.add(1) && r.uint8(&kind)
 			p.Kind = db.Kind(kind)
 		case keyN:
-			ok = seen.add(2) && r.str(&p.Name)
+			ok = seen.add(2) && r.paramStr(&p.Name)
 		case keyS:
-			ok = seen.add(3) && r.str(&p.Text)
+			ok = seen.add(3) && r.paramStr(&p.Text)
 		case keyV:
 			ok = seen.add(4) && r.int64(&p.Num)
 		default:
@@ -361,10 +363,21 @@ func (r *cmdReader) raw(str bool) ([]byte, bool) {
 	return v, true
 }
 
-func (r *cmdReader) str(out *string) bool {
+// paramStr reads a parameter's text or name as a substring of one copy
+// of the entry (made at the first): one allocation instead of one per
+// parameter. Parameter strings are bound and dropped once the entry is
+// applied, so the copy lives no longer than the command does. SQL does
+// not share it: the statement cache keeps SQL strings.
+func (r *cmdReader) paramStr(out *string) bool {
 	v, ok := r.raw(true)
-	*out = string(v)
-	return ok
+	if !ok {
+		return false
+	}
+	if r.entry == "" {
+		r.entry = string(r.b)
+	}
+	*out = r.entry[r.i-len(v) : r.i]
+	return true
 }
 
 // bin reads a non-empty bin into a copy (go-msgpack copies too; the

@@ -234,6 +234,31 @@ func TestCmdCodec_DecodeMatchesMsgpack(t *testing.T) {
 	}
 }
 
+// TestCmdCodec_DecodeDoesNotAliasEntry: a decoded command shares no
+// memory with the entry's bytes, which belong to raft.
+func TestCmdCodec_DecodeDoesNotAliasEntry(t *testing.T) {
+	for i, c := range fastCommands(t, 200)[6:] {
+		b, err := encodeCommandMsgpack(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeCommand(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := decodeCommandMsgpack(bytes.Clone(b[1:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range b {
+			b[j] = 0xc1
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("command %d changed with its entry's bytes:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+}
+
 // TestCmdCodec_OtherShapesUseMsgpack: entries with a Load, a Chunk or a
 // Tx are go-msgpack's in both directions, and still round-trip.
 func TestCmdCodec_OtherShapesUseMsgpack(t *testing.T) {
