@@ -33,8 +33,10 @@ type cmdReader struct {
 	// lastSQL is the previous statement's SQL: a bulk request repeats
 	// one statement, which then costs a compare instead of a string.
 	lastSQL string
-	// entry is a copy of b that paramStr takes substrings of.
-	entry string
+	// win is a copy of b[winStart:], up to strWindow bytes, that
+	// paramStr takes substrings of.
+	win      string
+	winStart int
 }
 
 // Map keys as read by key: one or two ASCII bytes.
@@ -230,8 +232,9 @@ func (r *cmdReader) takeParams(n int) []commandParam {
 	return ps
 }
 
-// maxParamSlab bounds one slab allocation (commandParam is 72 bytes).
-const maxParamSlab = 1024
+// maxParamSlab bounds one slab allocation (commandParam is 72 bytes):
+// below the runtime's large-object size.
+const maxParamSlab = 256
 
 // sql reads a statement's SQL, reusing the previous statement's string
 // when the bytes are the same.
@@ -363,22 +366,33 @@ func (r *cmdReader) raw(str bool) ([]byte, bool) {
 	return v, true
 }
 
-// paramStr reads a parameter's text or name as a substring of one copy
-// of the entry (made at the first): one allocation instead of one per
-// parameter. Parameter strings are bound and dropped once the entry is
-// applied, so the copy lives no longer than the command does. SQL does
-// not share it: the statement cache keeps SQL strings.
+// paramStr reads a parameter's text or name as a substring of a copy of
+// the next strWindow bytes of the entry: one allocation for the strings
+// of many parameters instead of one each. Parameter strings are bound
+// and dropped once the entry is applied, and a window is small, so
+// sharing keeps little alive. SQL does not share: the statement cache
+// keeps SQL strings.
 func (r *cmdReader) paramStr(out *string) bool {
 	v, ok := r.raw(true)
 	if !ok {
 		return false
 	}
-	if r.entry == "" {
-		r.entry = string(r.b)
+	start := r.i - len(v)
+	if start < r.winStart || r.i > r.winStart+len(r.win) {
+		if len(v) > strWindow/2 {
+			*out = string(v)
+			return true
+		}
+		r.winStart = start
+		r.win = string(r.b[start:min(len(r.b), start+strWindow)])
 	}
-	*out = r.entry[r.i-len(v) : r.i]
+	*out = r.win[start-r.winStart : r.i-r.winStart]
 	return true
 }
+
+// strWindow is the size of paramStr's copies: below the runtime's
+// large-object size, so a copy is an ordinary small allocation.
+const strWindow = 16 << 10
 
 // bin reads a non-empty bin into a copy (go-msgpack copies too; the
 // entry's buffer belongs to raft).
