@@ -273,8 +273,8 @@ func (r *cmdReader) key() (uint16, bool) {
 		r.i = i + 2
 		return uint16(b[i+1]), true
 	case 0xa2:
-		if i+3 > len(b) {
-			return 0, false
+		if i+3 > len(b) || b[i+1] == 0 {
+			return 0, false // "\x00n" must not read as "n"
 		}
 		r.i = i + 3
 		return uint16(b[i+1])<<8 | uint16(b[i+2]), true
