@@ -89,8 +89,17 @@ var msgpackHandle = func() *codec.MsgpackHandle {
 }()
 
 // encodeCommand returns the log entry bytes for c: the version byte, then
-// c in msgpack.
+// c in msgpack. The hand-written codec (cmdcodec.go) writes the common
+// shapes; go-msgpack the rest, and both write the same bytes.
 func encodeCommand(c *command) ([]byte, error) {
+	if b, err := encodeCommandFast(c); err == nil {
+		return b, nil
+	}
+	return encodeCommandMsgpack(c)
+}
+
+// encodeCommandMsgpack is encodeCommand with go-msgpack only.
+func encodeCommandMsgpack(c *command) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(256)
 	buf.WriteByte(commandVersion)
@@ -124,10 +133,19 @@ func decodeCommand(b []byte) (*command, error) {
 	if b[0] != commandVersion {
 		return nil, fmt.Errorf("version %d: %w", b[0], ErrBadCommand)
 	}
+	if c, err := decodeCommandFast(b[1:]); err == nil {
+		return c, nil
+	}
+	return decodeCommandMsgpack(b[1:])
+}
+
+// decodeCommandMsgpack parses p, an entry after its version byte, with
+// go-msgpack only.
+func decodeCommandMsgpack(p []byte) (*command, error) {
 	var c command
 	d := decoders.Get().(*codec.Decoder)
 	defer decoders.Put(d)
-	d.ResetBytes(b[1:])
+	d.ResetBytes(p)
 	if err := d.Decode(&c); err != nil {
 		return nil, fmt.Errorf("decode: %w: %w", ErrBadCommand, err)
 	}
