@@ -146,11 +146,14 @@ func (s *Store) readIndex(ctx context.Context, timeout time.Duration) error {
 		return errUpgrade
 	}
 	index := s.raft.CommitIndex()
-	if err := waitFuture(ctx, s.raft.VerifyLeader(), 0); err != nil {
+	if err := s.confirm.confirm(ctx); err != nil {
 		return err
 	}
 	if s.raft.CurrentTerm() != term {
 		return ErrNotLeader
+	}
+	if s.caughtUp(index) {
+		return nil // the usual case: nothing to wait for, no timer
 	}
 	if timeout <= 0 {
 		timeout = defaultLinearizableTimeout

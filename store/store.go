@@ -62,6 +62,7 @@ type Store struct {
 	wg      sync.WaitGroup
 	snapMu  sync.Mutex // serializes forced snapshots (they reload config)
 	batch   *batcher   // packs concurrent writes into shared entries
+	confirm confirmer  // shares leadership confirmations among reads
 	// slot is the write slot an interactive transaction holds (tx.go);
 	// txs counts transactions.
 	slot *writeSlot
@@ -94,6 +95,8 @@ func New(cfg Config, tn raft.Transport) (*Store, error) {
 	logger := orDefault(cfg.Logger).With("component", "store", "node_id", cfg.NodeID)
 	s := &Store{cfg: cfg, logger: logger, tn: tn, done: make(chan struct{}), walNudge: make(chan struct{}, 1)}
 	s.batch = newBatcher(s)
+	s.confirm.verify = func() error { return raftError(s.raft.VerifyLeader().Error()) }
+	s.confirm.window = joinWindow
 	s.slot = newWriteSlot()
 	return s, nil
 }
