@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -166,8 +167,7 @@ func walPages(b []byte) (pages map[uint32]int, pageSize int, nPage uint32, err e
 	}
 	salt1, salt2 := binary.BigEndian.Uint32(b[16:]), binary.BigEndian.Uint32(b[20:])
 	pages = make(map[uint32]int)
-	var pending []uint32 // pages of the transaction not yet committed
-	pendingOff := make(map[uint32]int)
+	pending := make(map[uint32]int) // the open transaction's pages
 	frameSize := walFrameHeaderSize + pageSize
 	for off := walHeaderSize; off+frameSize <= len(b); off += frameSize {
 		h := b[off : off+walFrameHeaderSize]
@@ -180,16 +180,10 @@ func walPages(b []byte) (pages map[uint32]int, pageSize int, nPage uint32, err e
 		if s0 != binary.BigEndian.Uint32(h[16:]) || s1 != binary.BigEndian.Uint32(h[20:]) {
 			break
 		}
-		if _, ok := pendingOff[pgno]; !ok {
-			pending = append(pending, pgno)
-		}
-		pendingOff[pgno] = off + walFrameHeaderSize
+		pending[pgno] = off + walFrameHeaderSize
 		if commit != 0 {
-			for _, p := range pending {
-				pages[p] = pendingOff[p]
-			}
-			pending = pending[:0]
-			clear(pendingOff)
+			maps.Copy(pages, pending)
+			clear(pending)
 			nPage = commit
 		}
 	}

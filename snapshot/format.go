@@ -49,7 +49,12 @@ func newSum(version byte) hash.Hash {
 }
 
 // sumLen is the length of the trailer of a stream of version.
-func sumLen(version byte) int { return newSum(version).Size() }
+func sumLen(version byte) int {
+	if version == versionSHA || version == versionWALSHA {
+		return sha256.Size
+	}
+	return crc32.Size
+}
 
 // wholeDB reports whether version carries a whole database (not a WAL).
 func wholeDB(version byte) bool { return version == Version || version == versionSHA }
@@ -211,11 +216,7 @@ func readErr(err error) error {
 // meta: cheap, whatever the snapshot's size. It verifies nothing beyond
 // the header; Read verifies the whole stream.
 func ReadMeta(r io.Reader) (Meta, error) {
-	hdr := make([]byte, headerSize)
-	if _, err := io.ReadFull(r, hdr); err != nil {
-		return Meta{}, fmt.Errorf("read snapshot header: %w", readErr(err))
-	}
-	meta, _, err := decodeHeader(hdr)
+	meta, _, err := PeekMeta(r)
 	return meta, err
 }
 
